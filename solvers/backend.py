@@ -1,0 +1,236 @@
+"""One array namespace for numpy and torch.
+
+Kernels (method steps, problem oracles) never call ``np.`` or ``torch.`` directly: they use
+arithmetic operators, which both libraries share, and the few functions of :class:`Backend`.
+numpy is the default and is always available; torch is imported lazily, only when a torch
+backend is asked for, so ``import polyak`` never needs it.
+
+Example
+-------
+>>> be = get_backend("numpy")
+>>> x = be.asarray([[3.0, 4.0]])
+>>> float(be.norm(x)[0])
+5.0
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+BACKENDS = ("numpy", "torch")
+
+
+def require_torch():
+    """Import torch or raise an ImportError that says how to get it."""
+    try:
+        import torch
+    except ImportError as exc:  # pragma: no cover - exercised only without torch
+        raise ImportError(
+            "the torch backend needs PyTorch, which is not installed; "
+            "install it with `pip install 'polyak[torch]'` (CPU build: `pip install torch==2.13.0`)"
+        ) from exc
+    return torch
+
+
+@dataclass(frozen=True)
+class Backend:
+    """Array operations for one library, device and dtype.
+
+    Attributes:
+        name: ``"numpy"`` or ``"torch"``.
+        device: torch device string (``"cpu"``, ``"cuda"``); ``"cpu"`` for numpy.
+        dtype: ``"float64"`` (default) or ``"float32"``.
+    """
+
+    name: str = "numpy"
+    device: str = "cpu"
+    dtype: str = "float64"
+
+    # -- library handles -------------------------------------------------------------
+    @property
+    def lib(self) -> Any:
+        return require_torch() if self.name == "torch" else np
+
+    @property
+    def native_dtype(self) -> Any:
+        return getattr(self.lib, self.dtype)
+
+    # -- creation and conversion ------------------------------------------------------
+    def asarray(self, x: Any, dtype: Any = None) -> Any:
+        """Convert numpy data (or numbers) to this backend's array type and dtype."""
+        if self.name == "numpy":
+            return np.asarray(x, dtype=dtype or self.dtype)
+        torch = self.lib
+        dt = getattr(torch, dtype) if isinstance(dtype, str) else (dtype or self.native_dtype)
+        if isinstance(x, torch.Tensor):
+            return x.to(device=self.device, dtype=dt)
+        return torch.as_tensor(np.asarray(x), dtype=dt, device=self.device)
+
+    def asint(self, x: Any) -> Any:
+        if self.name == "numpy":
+            return np.asarray(x, dtype=np.int64)
+        torch = self.lib
+        return torch.as_tensor(np.asarray(x), dtype=torch.int64, device=self.device)
+
+    def asbool(self, x: Any) -> Any:
+        if self.name == "numpy":
+            return np.asarray(x, dtype=bool)
+        torch = self.lib
+        return torch.as_tensor(np.asarray(x), dtype=torch.bool, device=self.device)
+
+    def to_numpy(self, x: Any) -> np.ndarray:
+        if self.name == "numpy":
+            return np.asarray(x)
+        return x.detach().cpu().numpy()
+
+    def zeros_like(self, x: Any) -> Any:
+        return self.lib.zeros_like(x)
+
+    def copy(self, x: Any) -> Any:
+        return x.copy() if self.name == "numpy" else x.clone()
+
+    # -- elementwise ------------------------------------------------------------------
+    def sqrt(self, x: Any) -> Any:
+        return self.lib.sqrt(x)
+
+    def abs(self, x: Any) -> Any:
+        return self.lib.abs(x)
+
+    def exp(self, x: Any) -> Any:
+        return self.lib.exp(x)
+
+    def log1p(self, x: Any) -> Any:
+        return self.lib.log1p(x)
+
+    def sin(self, x: Any) -> Any:
+        return self.lib.sin(x)
+
+    def cos(self, x: Any) -> Any:
+        return self.lib.cos(x)
+
+    def tanh(self, x: Any) -> Any:
+        return self.lib.tanh(x)
+
+    def logaddexp(self, a: Any, b: Any) -> Any:
+        return self.lib.logaddexp(a, b)
+
+    def sigmoid(self, x: Any) -> Any:
+        if self.name == "numpy":
+            from scipy.special import expit
+
+            return expit(x)
+        return self.lib.sigmoid(x)
+
+    def where(self, cond: Any, a: Any, b: Any) -> Any:
+        if self.name == "torch":
+            torch = self.lib
+            if not isinstance(a, torch.Tensor):
+                a = torch.as_tensor(a, dtype=self.native_dtype, device=self.device)
+            if not isinstance(b, torch.Tensor):
+                b = torch.as_tensor(b, dtype=self.native_dtype, device=self.device)
+        return self.lib.where(cond, a, b)
+
+    def clip(self, x: Any, lo: Any, hi: Any) -> Any:
+        if self.name == "numpy":
+            return np.clip(x, lo, hi)
+        torch = self.lib
+        lo = lo if isinstance(lo, torch.Tensor) or lo is None else torch.as_tensor(lo, dtype=x.dtype, device=x.device)
+        hi = hi if isinstance(hi, torch.Tensor) or hi is None else torch.as_tensor(hi, dtype=x.dtype, device=x.device)
+        return torch.clamp(x, lo, hi)
+
+    def maximum(self, a: Any, b: Any) -> Any:
+        if self.name == "torch":
+            torch = self.lib
+            a = a if isinstance(a, torch.Tensor) else torch.as_tensor(a, dtype=self.native_dtype, device=self.device)
+            b = b if isinstance(b, torch.Tensor) else torch.as_tensor(b, dtype=self.native_dtype, device=self.device)
+        return self.lib.maximum(a, b)
+
+    def minimum(self, a: Any, b: Any) -> Any:
+        if self.name == "torch":
+            torch = self.lib
+            a = a if isinstance(a, torch.Tensor) else torch.as_tensor(a, dtype=self.native_dtype, device=self.device)
+            b = b if isinstance(b, torch.Tensor) else torch.as_tensor(b, dtype=self.native_dtype, device=self.device)
+        return self.lib.minimum(a, b)
+
+    def isfinite(self, x: Any) -> Any:
+        return self.lib.isfinite(x)
+
+    # -- reductions over the last axis (the coordinate axis) ------------------------------
+    def sum(self, x: Any, axis: int = -1, keepdims: bool = False) -> Any:
+        if self.name == "numpy":
+            return np.sum(x, axis=axis, keepdims=keepdims)
+        return x.sum(dim=axis, keepdim=keepdims)
+
+    def vdot(self, a: Any, b: Any, keepdims: bool = False) -> Any:
+        """Inner product over the last axis."""
+        return self.sum(a * b, axis=-1, keepdims=keepdims)
+
+    def norm(self, x: Any, keepdims: bool = False) -> Any:
+        """Euclidean norm over the last axis."""
+        return self.sqrt(self.vdot(x, x, keepdims=keepdims))
+
+    def all(self, x: Any, axis: int = -1) -> Any:
+        if self.name == "numpy":
+            return np.all(x, axis=axis)
+        return x.all(dim=axis)
+
+    def any(self, x: Any) -> bool:
+        return bool(x.any())
+
+    # -- linear algebra -------------------------------------------------------------------
+    def matmul(self, a: Any, b: Any) -> Any:
+        return a @ b
+
+    def einsum(self, spec: str, *ops: Any) -> Any:
+        return self.lib.einsum(spec, *ops)
+
+    def take_rows(self, a: Any, idx: Any) -> Any:
+        """``a[..., idx, :]`` gathering rows along axis -2 with an integer index array."""
+        return a[..., idx, :]
+
+    def stack(self, xs: list, axis: int = 0) -> Any:
+        if self.name == "numpy":
+            return np.stack(xs, axis=axis)
+        return self.lib.stack(xs, dim=axis)
+
+    def errstate(self):
+        """Context manager that silences overflow warnings of diverging runs (numpy only)."""
+        if self.name == "numpy":
+            return np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore")
+        import contextlib
+
+        return contextlib.nullcontext()
+
+
+def get_backend(name: str | Backend = "numpy", *, device: str | None = None, dtype: str = "float64") -> Backend:
+    """Return the :class:`Backend` for ``name`` ("numpy" or "torch").
+
+    Args:
+        name: "numpy" (default) or "torch"; a Backend is returned as it is.
+        device: torch device ("cpu", "cuda", "cuda:1"); default "cuda" when available, else "cpu".
+            Must be "cpu" (or None) for numpy.
+        dtype: "float64" (default) or "float32".
+
+    Raises:
+        ValueError: unknown backend, device or dtype.
+        ImportError: torch asked for but not installed.
+    """
+    if isinstance(name, Backend):
+        return name
+    if name not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}; got {name!r}")
+    if dtype not in ("float64", "float32"):
+        raise ValueError(f"dtype must be 'float64' or 'float32'; got {dtype!r}")
+    if name == "numpy":
+        if device not in (None, "cpu"):
+            raise ValueError(f"device must be 'cpu' for the numpy backend; got {device!r}")
+        return Backend("numpy", "cpu", dtype)
+    torch = require_torch()
+    if device is None:
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r} asked for but torch sees no CUDA device; use device='cpu'")
+    return Backend("torch", device, dtype)
