@@ -67,19 +67,19 @@ class Backend:
         dt = getattr(torch, dtype) if isinstance(dtype, str) else (dtype or self.native_dtype)
         if isinstance(x, torch.Tensor):
             return x.to(device=self.device, dtype=dt)
-        return torch.as_tensor(np.asarray(x), dtype=dt, device=self.device)
+        return torch.as_tensor(np.array(x, dtype=np.float64 if dt == torch.float64 else np.float32), dtype=dt, device=self.device)
 
     def asint(self, x: Any) -> Any:
         if self.name == "numpy":
             return np.asarray(x, dtype=np.int64)
         torch = self.lib
-        return torch.as_tensor(np.asarray(x), dtype=torch.int64, device=self.device)
+        return torch.as_tensor(np.array(x, dtype=np.int64), device=self.device)
 
     def asbool(self, x: Any) -> Any:
         if self.name == "numpy":
             return np.asarray(x, dtype=bool)
         torch = self.lib
-        return torch.as_tensor(np.asarray(x), dtype=torch.bool, device=self.device)
+        return torch.as_tensor(np.array(x, dtype=bool), device=self.device)
 
     def to_numpy(self, x: Any) -> np.ndarray:
         if self.name == "numpy":
