@@ -1,0 +1,25 @@
+"""Shared test configuration: float64, a derandomized hypothesis profile, optional torch."""
+
+import os
+
+import numpy as np
+import pytest
+
+try:  # hypothesis is a test extra
+    from hypothesis import settings
+
+    settings.register_profile("polyak", derandomize=True, deadline=None, max_examples=50)
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "polyak"))
+except ImportError:  # pragma: no cover
+    pass
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(12345)
+
+
+def torch_or_skip():
+    return pytest.importorskip("torch")
