@@ -47,6 +47,6 @@ class SPA(MethodRule):
     def step(self, s, oracle, k, h, be):
         c = h["c"]
         z = s.z - h["eta"] * oracle.grad(s.x)
-        x = (1.0 - c) * s.x + c * z
+        x = s.x + c * (z - s.x)  # = (1 - c) x + c z, exact when z = x
         beta = c * (1.0 - s.c_prev) / s.c_prev
         return SPAState(x, z, c + 0.0 * s.c_prev, beta)
