@@ -139,7 +139,10 @@ class QuadraticProblem(Problem):
         """Dense Hessians, shape (P, d, d)."""
         if self.Q is None:
             return np.stack([np.diag(e) for e in self.eigenvalues])
-        return np.einsum("pij,pj,pkj->pik", self.Q, self.eigenvalues, self.Q)
+        if getattr(self, "_hessian", None) is None:
+            A = (self.Q * self.eigenvalues[:, None, :]) @ np.swapaxes(self.Q, 1, 2)
+            self._hessian = 0.5 * (A + np.swapaxes(A, 1, 2))  # exactly symmetric
+        return self._hessian
 
     def _arrays(self) -> dict[str, np.ndarray]:
         out = {"xs": self.x_star[:, None, :]}
@@ -152,11 +155,18 @@ class QuadraticProblem(Problem):
     def _shift(self, X: Any, D: Mapping[str, Any]) -> Any:
         return X if self._zero_star else X - D["xs"]
 
+    @staticmethod
+    def _apply(E: Any, D: Mapping[str, Any]) -> Any:
+        if "lam" in D:
+            return D["lam"] * E
+        A = D["A"]
+        if A.shape[0] == 1:  # one Hessian shared by the batch: a single 2-D matrix product
+            return (E.reshape(-1, E.shape[-1]) @ A[0]).reshape(E.shape)
+        return E @ A
+
     def _grad(self, X: Any, D: Mapping[str, Any], be: Backend) -> Any:
-        E = self._shift(X, D)
-        return D["lam"] * E if "lam" in D else E @ D["A"]
+        return self._apply(self._shift(X, D), D)
 
     def _f(self, X: Any, D: Mapping[str, Any], be: Backend) -> Any:
         E = self._shift(X, D)
-        AE = D["lam"] * E if "lam" in D else E @ D["A"]
-        return 0.5 * be.vdot(E, AE)
+        return 0.5 * be.vdot(E, self._apply(E, D))
