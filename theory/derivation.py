@@ -115,9 +115,13 @@ class Derivation:
         """Parameter name -> sympy symbol (with its assumptions)."""
         return {s.name: s for s in self.parameters}
 
-    def symbol_assumptions(self) -> dict[str, dict[str, bool]]:
-        """Parameter name -> the sympy assumptions it was declared with (positive, real, ...)."""
-        return {s.name: dict(s.assumptions0) for s in self.parameters}
+    def symbol_assumptions(self) -> dict[str, str]:
+        """Parameter name -> its sympy assumptions in words ("positive", "nonnegative integer", ...)."""
+        out = {}
+        for s in self.parameters:
+            kind = next((k for k in ("positive", "nonnegative", "real") if getattr(s, "is_" + k)), "complex")
+            out[s.name] = kind + (" integer" if s.is_integer else "")
+        return out
 
     def arguments(self, name: str) -> tuple[str, ...]:
         """The parameter names expression ``name`` depends on, in parameter order."""
@@ -182,7 +186,7 @@ class Derivation:
                 bad = ", ".join(f"{s.name} = {_first_bad(a, ok)}" for s, a in zip(syms, args))
                 raise ValueError(
                     f"{self.name}: {bad} is outside the admissible range: need {sp.sstr(rel)} "
-                    f"({'; '.join(self.assumptions)})"
+                    f"(assumptions: {'; '.join(self.assumptions)})"
                 )
 
     def evaluate(self, **values: float) -> dict[str, float]:
