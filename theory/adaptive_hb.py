@@ -36,7 +36,9 @@ alpha = sp.Symbol("alpha", positive=True)
 eta = sp.Symbol("eta", positive=True)
 h = sp.Symbol("h", positive=True)
 mu = sp.Symbol("mu", positive=True)
+eps = sp.Symbol("epsilon", positive=True)  # sqrt(kappa) = 1 + epsilon
 L = sp.Symbol("L", positive=True)
+ORDER = {L: mu * (1 + eps) ** 2}  # encodes mu <= L for sympy
 w = sp.Symbol("w", positive=True)  # w = sqrt(alpha h)
 
 
@@ -44,8 +46,12 @@ w = sp.Symbol("w", positive=True)  # w = sqrt(alpha h)
 def _adaptive_hb() -> Derivation:
     best = get("hb-best-beta").expressions["beta"]
     a1_max = best.subs({mu: h, L: h})
-    # Max(1 - w, w - 1) = |1 - w|, so its square is (1 - w)^2 for either sign of 1 - w
-    a1 = (1 - sp.sqrt(alpha * h)) ** 2
+    # Max(x, -x) = |x|, so the square is (1 - sqrt(alpha h))^2 for either sign
+    a1_abs = a1_max.replace(
+        lambda e: isinstance(e, sp.Max) and len(e.args) == 2 and sp.expand(e.args[0] + e.args[1]) == 0,
+        lambda e: sp.Abs(e.args[0]),
+    )
+    a1 = sp.factor(a1_abs)
     # A2: with the optimal EMA step eta = 1/sqrt(L mu), solve for L and put mu = h in beta*
     opt_beta = get("hb-quadratic-optimal").expressions["beta"]
     L_of_eta = sp.solve(sp.Eq(eta, get("hb-ema-optimal").expressions["eta"]), L)[0]
@@ -56,6 +62,7 @@ def _adaptive_hb() -> Derivation:
         name="adaptive-hb-beta",
         title="Adaptive heavy ball: beta from the secant curvature estimate, and its bounds on quadratics",
         parameters=(alpha, eta, h, mu, L),
+        parametrisation=ORDER,
         expressions={
             "beta_a1": a1,
             "beta_a2": a2,
@@ -66,6 +73,7 @@ def _adaptive_hb() -> Derivation:
             Step("the best beta for step alpha on [mu, L] (hb-best-beta)", best),
             Step("one-point spectrum mu = L = h: both branches are |1 - sqrt(alpha h)|, so (A1)",
                  sp.Eq(sp.Symbol("beta_A1"), a1_max)),
+            Step("max(x, -x) = |x|, and |x|^2 = x^2", sp.Eq(sp.Symbol("beta_A1"), a1)),
             Step("A2: the optimal EMA step eta = 1/sqrt(L mu) gives L; put mu = h in beta*", sp.Eq(L, L_of_eta)),
             Step("so", sp.Eq(sp.Symbol("beta_A2"), a2)),
             Step("on a quadratic g_k - g_{k-1} = A (x_k - x_{k-1}), so mu <= h_k <= L; with w = sqrt(alpha h) <= 1 "
@@ -80,7 +88,7 @@ def _adaptive_hb() -> Derivation:
         provenance="[code] Sun et al. 2021 (A1 as in code citing the paper); A2 [group]; derivation [derived] derived here",
         references=("sun2021adaptive",),
         identities={
-            "A1 = best beta at mu = L = h": (a1_max, a1),
+            "A1 = best beta at mu = L = h": (a1_abs, (1 - sp.sqrt(alpha * h)) ** 2),
             "A2 = ((1 - eta h)/(1 + eta h))^2": (a2, ((1 - eta * h) / (1 + eta * h)) ** 2),
         },
         uses=("hb-best-beta", "hb-quadratic-optimal", "hb-ema-optimal"),

@@ -86,6 +86,8 @@ class Derivation:
             (``simplify(lhs - rhs) == 0``) and numerically at random admissible parameters.
         latex_names: symbol -> LaTeX for symbols whose Python name is not their printed name.
         uses: names of derivations this one builds on.
+        parametrisation: a substitution that encodes the domain's inequalities for sympy (for
+            example L = mu (1 + epsilon)^2 with epsilon > 0 for mu <= L); :meth:`residual` applies it.
     """
 
     name: str
@@ -100,6 +102,7 @@ class Derivation:
     identities: Mapping[str, tuple[sp.Expr, sp.Expr]] = field(default_factory=dict)
     latex_names: Mapping[sp.Symbol, str] = field(default_factory=dict)
     uses: tuple[str, ...] = ()
+    parametrisation: Mapping[sp.Symbol, sp.Expr] = field(default_factory=dict)
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -127,6 +130,11 @@ class Derivation:
         """The parameter names expression ``name`` depends on, in parameter order."""
         free = sp.sympify(self.expressions[name]).free_symbols
         return tuple(s.name for s in self.parameters if s in free)
+
+    def residual(self, key: str) -> sp.Expr:
+        """``simplify(lhs - rhs)`` of identity ``key`` under :attr:`parametrisation`; 0 when it holds."""
+        lhs, rhs = self.identities[key]
+        return sp.simplify((sp.sympify(lhs) - rhs).subs(dict(self.parametrisation)))
 
     # -- LaTeX --------------------------------------------------------------------------------
     def _latex(self, obj: Any) -> str:

@@ -32,7 +32,9 @@ from .derivation import Derivation, Step, compute, register
 
 alpha = sp.Symbol("alpha", positive=True)
 mu = sp.Symbol("mu", positive=True)
+eps = sp.Symbol("epsilon", positive=True)  # sqrt(kappa) = 1 + epsilon
 L = sp.Symbol("L", positive=True)
+ORDER = {L: mu * (1 + eps) ** 2}  # encodes mu <= L for sympy
 n = sp.Symbol("n", nonnegative=True, integer=True)
 gap0 = sp.Symbol("gap0", nonnegative=True)
 lam = sp.Symbol("lam", positive=True)
@@ -56,6 +58,7 @@ def _gfj() -> Derivation:
         name="gfj-hb",
         title="GFJ 2015 Theorem 4: heavy ball with beta = sqrt((1 - alpha mu)(1 - alpha L))",
         parameters=(alpha, mu, L, n, gap0),
+        parametrisation=ORDER,
         expressions={"beta": beta, "rate": rate, "bound": rate**n * gap0},
         steps=(
             Step("the tuning and the guarantee (paper, as quoted by PEPit)",

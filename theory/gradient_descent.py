@@ -32,7 +32,9 @@ from .derivation import Derivation, Step, compute, get, register
 alpha = sp.Symbol("alpha", positive=True)
 lam = sp.Symbol("lam", positive=True)
 mu = sp.Symbol("mu", positive=True)
+eps = sp.Symbol("epsilon", positive=True)  # sqrt(kappa) = 1 + epsilon
 L = sp.Symbol("L", positive=True)
+ORDER = {L: mu * (1 + eps) ** 2}  # encodes mu <= L for sympy
 NAMES = {lam: r"\lambda"}
 _DOMAIN = (sp.StrictGreaterThan(mu, 0), sp.LessThan(mu, L))
 _TEXT = "0 < mu <= L (spectrum of A in [mu, L])"
@@ -47,6 +49,7 @@ def _gd_rate() -> Derivation:
         name="gd-rate",
         title="Gradient descent on quadratics: worst-case rate for a given step",
         parameters=(alpha, mu, L),
+        parametrisation=ORDER,
         expressions={"rate": rate},
         steps=(
             Step("error along an eigenvector", sp.Eq(e1, factor * e0)),
@@ -75,6 +78,7 @@ def _gd_optimal() -> Derivation:
         name="gd-quadratic-optimal",
         title="Gradient descent on quadratics: optimal step and rate",
         parameters=(mu, L),
+        parametrisation=ORDER,
         expressions={"alpha": a_star, "rho": rho, "rho_step_1_over_L": rho_short},
         steps=(
             Step("worst case max(1 - alpha mu, alpha L - 1): one branch falls, the other rises with alpha",

@@ -45,6 +45,7 @@ L = sp.Symbol("L", positive=True)
 z = sp.Symbol("z")
 s = sp.Symbol("s", positive=True)  # s = sqrt(beta)
 eps = sp.Symbol("epsilon", positive=True)  # sqrt(kappa) = 1 + epsilon
+ORDER = {L: mu * (1 + eps) ** 2}  # encodes mu <= L for sympy
 eta = sp.Symbol("eta", positive=True)
 
 NAMES = {lam: r"\lambda", eps: r"\varepsilon"}
@@ -158,6 +159,7 @@ def _hb_rate() -> Derivation:
         name="hb-rate",
         title="Heavy ball on quadratics: worst-case spectral radius over [mu, L] for any (alpha, beta)",
         parameters=(alpha, beta, mu, L),
+        parametrisation=ORDER,
         expressions={"rate": rate},
         steps=(
             Step("rho(lambda) depends on lambda only through |t|, t = 1 + beta - alpha lambda", rho),
@@ -189,6 +191,7 @@ def _hb_best_beta() -> Derivation:
         name="hb-best-beta",
         title="Heavy ball on quadratics: the best momentum for a fixed step",
         parameters=(alpha, mu, L),
+        parametrisation=ORDER,
         expressions={"beta": s_best**2, "rate": s_best},
         steps=(
             Step("with s = sqrt(beta), the discriminant factors; it is <= 0 (rate exactly s) iff "
@@ -234,6 +237,7 @@ def _hb_optimal() -> Derivation:
         name="hb-quadratic-optimal",
         title="Heavy ball on quadratics: optimal step, momentum and rate",
         parameters=(mu, L),
+        parametrisation=ORDER,
         expressions={
             "alpha": a_star,
             "beta": b_star,
@@ -287,6 +291,7 @@ def _hb_ema() -> Derivation:
         name="hb-ema-optimal",
         title="EMA momentum (d = beta d + (1 - beta) g, x -= eta d): map to heavy ball and its optimum",
         parameters=(mu, L),
+        parametrisation=ORDER,
         expressions={"eta": eta_star, "beta": opt["beta"]},
         steps=(
             Step("EMA form", sp.Tuple(*ema)),

@@ -49,6 +49,7 @@ z = sp.Symbol("z")
 q = sp.Symbol("q", real=True)
 rho_s = sp.Symbol("rho", positive=True)
 eps = sp.Symbol("epsilon", positive=True)
+ORDER = {L: mu * (1 + eps) ** 2}  # encodes mu <= L for sympy
 NAMES = {lam: r"\lambda", eps: r"\varepsilon"}
 _DOMAIN = (sp.StrictGreaterThan(mu, 0), sp.LessThan(mu, L))
 _TEXT = "0 < mu <= L (spectrum of A in [mu, L])"
@@ -104,6 +105,7 @@ def _nesterov_standard() -> Derivation:
         name="nesterov-standard",
         title="Nesterov with alpha = 1/L on quadratics: momentum from a double root at mu, and the rate",
         parameters=(mu, L),
+        parametrisation=ORDER,
         expressions={"alpha": 1 / L, "beta": b_star, "rho": rho},
         steps=(
             Step("discriminant of z^2 - (1 + beta) q z + beta q", disc),
@@ -153,6 +155,7 @@ def _nesterov_optimal() -> Derivation:
         name="nesterov-quadratic-optimal",
         title="Nesterov on quadratics: the quadratic-optimal tuning (Lessard, Recht, Packard 2016) and its rate",
         parameters=(mu, L),
+        parametrisation=ORDER,
         expressions={"alpha": a_star, "beta": b_star, "rho": rho},
         steps=(
             Step("(a) a double root at lambda = mu and (b) its modulus is the rate rho: solve for beta, q_mu",
