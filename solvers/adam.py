@@ -38,8 +38,13 @@ EPS = Param("eps", 1e-8, "denominator term eps", lo=0.0, lo_closed=False)
 def adam_moments(m: Any, v: Any, g: Any, beta1: Any, beta2: Any, dampened: bool = True) -> tuple[Any, Any]:
     """Adam's moments: m' = beta1 m + (1 - beta1) g (dampened) or g + beta1 m (undampened);
     v' = beta2 v + (1 - beta2) g^2."""
-    m = beta1 * m + (1.0 - beta1) * g if dampened else g + beta1 * m
+    m = ema(m, g, beta1) if dampened else g + beta1 * m
     return m, adam_second_moment(v, g, beta2)
+
+
+def ema(m: Any, g: Any, beta: Any) -> Any:
+    """m' = beta m + (1 - beta) g (Adam's first moment; the EMA form of momentum)."""
+    return beta * m + (1.0 - beta) * g
 
 
 def adam_second_moment(v: Any, g: Any, beta2: Any) -> Any:
@@ -50,6 +55,11 @@ def adam_second_moment(v: Any, g: Any, beta2: Any) -> Any:
 def adam_precond(v: Any, bc2: Any, eps: Any, be: Any) -> Any:
     """Adam's diagonal preconditioner P = sqrt(v) / sqrt(bc2) + eps (torch's order of operations)."""
     return be.sqrt(v) / (bc2 ** 0.5) + eps
+
+
+def adam_update(x: Any, m: Any, P: Any, lr: Any, bc1: Any, wd: Any = 0.0) -> Any:
+    """x' = x (1 - lr wd) - (lr / bc1) m / P: Adam's step with decoupled weight decay (torch's order)."""
+    return x * (1.0 - lr * wd) - (lr / bc1) * m / P
 
 
 class AdamState(NamedTuple):
@@ -68,14 +78,11 @@ class _AdamBase(MethodRule):
     def step(self, s, oracle, k, h, be):
         lr, wd, b1, b2 = h["lr"], h["weight_decay"], h["beta1"], h["beta2"]
         g = oracle.grad(s.x)
-        x = s.x
-        if self.decoupled:
-            x = x * (1.0 - lr * wd)
-        else:
-            g = g + wd * x
+        if not self.decoupled:
+            g = g + wd * s.x
         m, v = adam_moments(s.m, s.v, g, b1, b2)
         bc1, bc2 = 1.0 - b1 ** (k + 1), 1.0 - b2 ** (k + 1)
-        x = x - (lr / bc1) * m / adam_precond(v, bc2, h["eps"], be)
+        x = adam_update(s.x, m, adam_precond(v, bc2, h["eps"], be), lr, bc1, wd if self.decoupled else 0.0)
         return AdamState(x, m, v, b1 + 0.0 * s.beta)
 
 

@@ -55,7 +55,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from .adam import BETA2, EPS, adam_precond, adam_second_moment
+from .adam import BETA2, EPS, adam_precond, adam_second_moment, adam_update, ema
 from .base import MethodRule, Param
 from .registry import register_method
 
@@ -99,7 +99,7 @@ def adaptive_hb_update(x: Any, dx: Any, d: Any, g: Any, lr: Any, beta: Any, vari
     if variant == "A1":
         dx = beta * dx - lr * g
         return x + dx, dx, d
-    d = beta * d + (1.0 - beta) * g
+    d = ema(d, g, beta)
     dx = -lr * d
     return x + dx, dx, d
 
@@ -233,9 +233,8 @@ class AdaptiveHBAdam(MethodRule):
             bp, rp = to_blocks(s.beta_coord, B)[..., :1], to_blocks(s.raw_coord, B)[..., :1]
             bb, rb = adaptive_hb_beta_from_sums(dg2, dx2, per_block(lr), per_block(h["delta"]), h["variant"], bp, rp, be)
             beta_c, raw_c, beta_mean = from_blocks(bb, s.x, be), from_blocks(rb, s.x, be), block_mean(bb, be)
-        m = beta_c * s.m + (1.0 - beta_c) * g
+        m = ema(s.m, g, beta_c)
         prod = s.beta_prod * beta_c
         bc1 = adaptive_hb_adam_bc1(k, beta_c, prod, h["bias_correction"])
-        x = s.x * (1.0 - lr * h["weight_decay"])
-        x = x - (lr / bc1) * m / P
+        x = adam_update(s.x, m, P, lr, bc1, h["weight_decay"])
         return AdaptiveHBAdamState(x, x - s.x, m, v, g, prod, beta_c, raw_c, beta_mean)

@@ -54,7 +54,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from .adam import BETA2, EPS, adam_precond, adam_second_moment
+from .adam import BETA2, EPS, adam_precond, adam_second_moment, adam_update
 from .adaptive_hb import BLOCKS, block_mean, from_blocks, per_block, to_blocks
 from .base import MethodRule, Param
 from .registry import register_method
@@ -95,7 +95,7 @@ def am_delta_over_eta(kind: str, gd: Any, f: Any, f_prev: Any, eta: Any) -> Any:
     if kind == "inner":
         return gd
     if kind == "loss-gap":
-        return (f_prev - f) / eta
+        return (f_prev - f) / eta + 0.0 * gd
     if kind == "zero":
         return 0.0 * gd
     raise ValueError(f"adaptive memory: delta must be one of {', '.join(DELTAS)}; got {kind!r}")
@@ -104,6 +104,11 @@ def am_delta_over_eta(kind: str, gd: Any, f: Any, f_prev: Any, eta: Any) -> Any:
 def am_direction(d: Any, g: Any, beta: Any, lam: Any) -> Any:
     """d_{t+1} = ((beta + lam) d + (1 - beta) g)/(1 + lam)."""
     return ((beta + lam) / (1.0 + lam)) * d + ((1.0 - beta) / (1.0 + lam)) * g
+
+
+def am_update(x: Any, d: Any, lr: Any, wd: Any = 0.0, P: Any = None) -> Any:
+    """x' = x - lr d (AM-SGD) or x (1 - lr wd) - lr d / P (AM-AdamW, decoupled weight decay)."""
+    return x - lr * d if P is None else adam_update(x, d, P, lr, 1.0, wd)
 
 
 LAMBDA = Param("lam", 0.1, "proximal weight lambda of the memory term", lo=0.0, schedulable=False)
@@ -147,8 +152,7 @@ class _AMBase(MethodRule):
         bb, _ = am_beta_from_sums(ee, eg, ed, doe, per_block(lam), per_block(bmax), be)
         beta_c = from_blocks(bb, s.x, be)
         d = am_direction(d_prev, g, beta_c, lam)
-        x = s.x if not self.adamw else s.x * (1.0 - lr * h["weight_decay"])
-        x = x - lr * d if P is None else x - lr * d / P
+        x = am_update(s.x, d, lr, h["weight_decay"] if self.adamw else 0.0, P)
         b_am = block_mean(bb, be)
         return AMState(x, d, v, f, beta_c, b_am, (b_am + lam) / (1.0 + lam))
 

@@ -57,7 +57,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .adam import BETA2, EPS, adam_moments, adam_precond
+from .adam import BETA2, EPS, adam_moments, adam_precond, adam_update
 from .base import MethodRule, Param
 from .registry import register_method
 from .schedules import Schedule
@@ -196,7 +196,5 @@ class DemonAdam(MethodRule):
         m, v = demon_adam_moments(s.m, s.v, g, b, h["beta2"], h["first_moment"])
         prod = s.beta_prod * b
         bc1, bc2 = demon_adam_corrections(k, prod, h["beta2"], h["first_moment"], h["bias_correction"])
-        lr = h["lr"]
-        x = s.x * (1.0 - lr * h["weight_decay"])
-        x = x - (lr / bc1) * m / adam_precond(v, bc2, h["eps"], be)
+        x = adam_update(s.x, m, adam_precond(v, bc2, h["eps"], be), h["lr"], bc1, h["weight_decay"])
         return DemonAdamState(x, m, v, prod, b)
