@@ -1,1 +1,61 @@
-"""polyak.verify"""
+"""polyak.verify: turn the papers' statements into checks (claims, rates, certificates, the runner).
+
+Public API (everything is imported lazily, so ``import polyak.verify`` is cheap; the certificate
+tools import cvxpy only when first used):
+
+* :func:`assert_rate` -- one-line rate assertion for a user's own tests;
+* :class:`Claim`, :class:`Result`, :class:`Measurement`, :func:`evaluate` -- ``verify/claims.py``;
+* :func:`run_claims`, :func:`collect` -- ``verify/runner.py``;
+* :func:`fit_linear_rate`, :func:`fit_sublinear_exponent`, :func:`fit_linear_rate_transient`,
+  :class:`RateFit`, :func:`seed_stats`, :class:`SeedStats` -- ``verify/rates.py``;
+* :func:`certify_rate`, :class:`RateCertificate` -- ``verify/certificates.py`` (cvxpy);
+* ``WorstCase`` (``verify/pep.py``), ``lessard_cycle``, ``find_periodic_orbit``
+  (``verify/counterexamples.py``) where present.
+
+>>> import polyak.verify as v
+>>> v.fit_linear_rate([1.0, 0.5, 0.25, 0.125, 0.0625], burn_in=0.0).rate
+0.5
+"""
+
+from __future__ import annotations
+
+_LAZY = {
+    "assert_rate": "api",
+    "measure_rate": "api",
+    "Claim": "claims",
+    "Result": "claims",
+    "Measurement": "claims",
+    "Context": "claims",
+    "evaluate": "claims",
+    "run_claims": "runner",
+    "collect": "runner",
+    "exit_code": "runner",
+    "fit_linear_rate": "rates",
+    "fit_linear_rate_transient": "rates",
+    "fit_sublinear_exponent": "rates",
+    "RateFit": "rates",
+    "SeedStats": "rates",
+    "seed_stats": "rates",
+    "certify_rate": "certificates",
+    "check_rate": "certificates",
+    "RateCertificate": "certificates",
+    "WorstCase": "pep",
+    "lessard_cycle": "counterexamples",
+    "find_periodic_orbit": "counterexamples",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return __all__
