@@ -30,7 +30,7 @@ from typing import Any
 
 import sympy as sp
 
-from .derivation import Derivation, Step, compute, get, register
+from .derivation import Derivation, Step, compute, get, gt, le, register
 
 alpha = sp.Symbol("alpha", positive=True)
 eta = sp.Symbol("eta", positive=True)
@@ -83,8 +83,8 @@ def _adaptive_hb() -> Derivation:
             Step("after clip(., 0, 1 - delta): 1 - beta_k >= delta always", sp.Symbol("delta")),
         ),
         assumptions=("alpha > 0, eta > 0", "h > 0 (the secant estimate)", "0 < mu <= L; bounds need alpha <= 1/L"),
-        domain=(sp.StrictGreaterThan(alpha, 0), sp.StrictGreaterThan(eta, 0), sp.StrictGreaterThan(h, 0),
-                sp.StrictGreaterThan(mu, 0), sp.LessThan(mu, L), sp.LessThan(alpha * L, 1)),
+        domain=(gt(alpha, 0), gt(eta, 0), gt(h, 0),
+                gt(mu, 0), le(mu, L), le(alpha * L, 1)),
         provenance="[code] Sun et al. 2021 (A1 as in code citing the paper); A2 [group]; derivation [derived] derived here",
         references=("sun2021adaptive",),
         identities={

@@ -34,7 +34,7 @@ from typing import Any
 
 import sympy as sp
 
-from .derivation import Derivation, Step, get, register
+from .derivation import Derivation, Step, ge, get, gt, le, register
 
 gg = sp.Symbol("gg", positive=True)  # ||g||^2
 gd = sp.Symbol("gd", real=True)  # <g, d>
@@ -95,8 +95,8 @@ def _am_beta() -> Derivation:
         ),
         assumptions=("eta > 0, lambda >= 0", "g != d (else the dual is linear in beta: beta = beta_max if its slope "
                      "is positive, 0 if negative)", "gg = ||g||^2, gd = <g, d>, dd = ||d||^2 (a Gram matrix)"),
-        domain=(sp.StrictGreaterThan(eta, 0), sp.GreaterThan(lam, 0), sp.StrictGreaterThan(gg, 0),
-                sp.StrictGreaterThan(dd, 0), sp.LessThan(gd**2, gg * dd)),
+        domain=(gt(eta, 0), ge(lam, 0), gt(gg, 0),
+                gt(dd, 0), le(gd**2, gg * dd)),
         provenance="[paper] Topollai & Choromanska 2025 (update); model and dual [derived] derived here",
         references=("topollai2025adaptive",),
         identities={

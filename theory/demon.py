@@ -29,7 +29,7 @@ from typing import Any
 
 import sympy as sp
 
-from .derivation import Derivation, Step, compute, register
+from .derivation import Derivation, Step, compute, ge, gt, le, lt, register
 
 b0 = sp.Symbol("beta_init", positive=True)
 b = sp.Symbol("beta", positive=True)
@@ -77,8 +77,8 @@ def _demon() -> Derivation:
                  sp.Eq(sp.Symbol("alpha"), sp.Symbol("eta"))),
         ),
         assumptions=("0 < beta_init < 1", "T > 0", "0 <= t <= T (the formula has a pole at T/beta_init)"),
-        domain=(sp.StrictGreaterThan(b0, 0), sp.StrictLessThan(b0, 1), sp.StrictGreaterThan(T, 0),
-                sp.GreaterThan(t, 0), sp.LessThan(t, T)),
+        domain=(gt(b0, 0), lt(b0, 1), gt(T, 0),
+                ge(t, 0), le(t, T)),
         provenance="[paper] Chen et al. 2019 (the rule); properties [derived] derived here",
         references=("chen2019demon",),
         identities={

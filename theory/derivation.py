@@ -29,7 +29,25 @@ from typing import Any, Callable, Iterable, Mapping
 
 import sympy as sp
 
-__all__ = ["Step", "Derivation", "register", "get", "names", "build_all", "parse_values"]
+__all__ = ["Step", "Derivation", "register", "get", "names", "build_all", "parse_values", "gt", "ge", "lt", "le"]
+
+
+# Domain relations are built unevaluated: with alpha declared positive, sympy would turn
+# ``alpha > 0`` into ``True`` and the numeric check of a user's value would be vacuous.
+def gt(a: Any, b: Any) -> sp.Rel:
+    return sp.StrictGreaterThan(a, b, evaluate=False)
+
+
+def ge(a: Any, b: Any) -> sp.Rel:
+    return sp.GreaterThan(a, b, evaluate=False)
+
+
+def lt(a: Any, b: Any) -> sp.Rel:
+    return sp.StrictLessThan(a, b, evaluate=False)
+
+
+def le(a: Any, b: Any) -> sp.Rel:
+    return sp.LessThan(a, b, evaluate=False)
 
 #: The analysis modules, one per file; importing one registers its builders.
 _MODULES = (
@@ -106,6 +124,9 @@ class Derivation:
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        for rel in self.domain:
+            if not isinstance(rel, sp.Rel) or not rel.free_symbols:
+                raise ValueError(f"{self.name}: domain relation {rel!r} is not an unevaluated relation; use gt/ge/lt/le")
         params = set(self.parameters)
         for key, expr in self.expressions.items():
             extra = sp.sympify(expr).free_symbols - params

@@ -28,7 +28,7 @@ from typing import Any
 
 import sympy as sp
 
-from .derivation import Derivation, Step, compute, register
+from .derivation import Derivation, Step, compute, ge, gt, le, register
 
 alpha = sp.Symbol("alpha", positive=True)
 mu = sp.Symbol("mu", positive=True)
@@ -62,7 +62,7 @@ def _gfj() -> Derivation:
         expressions={"beta": beta, "rate": rate, "bound": rate**n * gap0},
         steps=(
             Step("the tuning and the guarantee (paper, as quoted by PEPit)",
-                 sp.LessThan(sp.Symbol("f(x_n) - f*"), rate**n * gap0)),
+                 le(sp.Symbol("f(x_n) - f*"), rate**n * gap0)),
             Step("quadratic check: write alpha mu = 1 - r^2, alpha L = 1 - s^2 (0 <= s <= r < 1), so beta = r s; "
                  "roots of p lie in |z| <= r iff (Jury on p(r w)) beta <= r^2, p(r) >= 0, p(-r) >= 0",
                  sp.Eq(sp.Symbol("beta"), b_rs)),
@@ -73,8 +73,8 @@ def _gfj() -> Derivation:
                  "asymptotically on quadratics, consistent with the theorem", rate),
         ),
         assumptions=("0 < mu <= L", "0 < alpha <= 1/L", "n >= 0 steps, x_{-1} = x_0", "gap0 = f(x_0) - f* >= 0"),
-        domain=(sp.StrictGreaterThan(mu, 0), sp.LessThan(mu, L), sp.StrictGreaterThan(alpha, 0),
-                sp.LessThan(alpha * L, 1), sp.GreaterThan(n, 0), sp.GreaterThan(gap0, 0)),
+        domain=(gt(mu, 0), le(mu, L), gt(alpha, 0),
+                le(alpha * L, 1), ge(n, 0), ge(gap0, 0)),
         provenance="[paper] Ghadimi, Feyzmahdavian, Johansson 2015, Thm 4 (as quoted by PEPit); quadratic check derived here",
         references=("ghadimi2015", "polyak1964"),
         identities={

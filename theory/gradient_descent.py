@@ -27,7 +27,7 @@ from typing import Any
 
 import sympy as sp
 
-from .derivation import Derivation, Step, compute, get, register
+from .derivation import Derivation, Step, compute, get, gt, le, register
 
 alpha = sp.Symbol("alpha", positive=True)
 lam = sp.Symbol("lam", positive=True)
@@ -36,7 +36,7 @@ eps = sp.Symbol("epsilon", positive=True)  # sqrt(kappa) = 1 + epsilon
 L = sp.Symbol("L", positive=True)
 ORDER = {L: mu * (1 + eps) ** 2}  # encodes mu <= L for sympy
 NAMES = {lam: r"\lambda"}
-_DOMAIN = (sp.StrictGreaterThan(mu, 0), sp.LessThan(mu, L))
+_DOMAIN = (gt(mu, 0), le(mu, L))
 _TEXT = "0 < mu <= L (spectrum of A in [mu, L])"
 
 
@@ -56,7 +56,7 @@ def _gd_rate() -> Derivation:
             Step("|1 - alpha lambda| is convex in lambda: its maximum over [mu, L] is at an endpoint", rate),
         ),
         assumptions=("alpha > 0", _TEXT),
-        domain=(sp.StrictGreaterThan(alpha, 0),) + _DOMAIN,
+        domain=(gt(alpha, 0),) + _DOMAIN,
         provenance="[derived] derived here (classical)",
         references=("polyak1964",),
         latex_names=NAMES,

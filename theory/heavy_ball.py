@@ -35,7 +35,7 @@ from typing import Any
 
 import sympy as sp
 
-from .derivation import Derivation, Step, compute, get, register
+from .derivation import Derivation, Step, compute, ge, get, gt, le, lt, register
 
 alpha = sp.Symbol("alpha", positive=True)
 beta = sp.Symbol("beta", nonnegative=True)
@@ -49,7 +49,7 @@ ORDER = {L: mu * (1 + eps) ** 2}  # encodes mu <= L for sympy
 eta = sp.Symbol("eta", positive=True)
 
 NAMES = {lam: r"\lambda", eps: r"\varepsilon"}
-_DOMAIN_MU_L = (sp.StrictGreaterThan(mu, 0), sp.LessThan(mu, L))
+_DOMAIN_MU_L = (gt(mu, 0), le(mu, L))
 _TEXT_MU_L = "0 < mu <= L (spectrum of A in [mu, L])"
 
 
@@ -99,7 +99,7 @@ def _hb_quadratic() -> Derivation:
                  "both cases in one formula", sp.Eq(sp.Symbol("rho"), rho)),
         ),
         assumptions=("alpha > 0", "beta >= 0", "lambda > 0 an eigenvalue of A"),
-        domain=(sp.StrictGreaterThan(alpha, 0), sp.GreaterThan(beta, 0), sp.StrictGreaterThan(lam, 0)),
+        domain=(gt(alpha, 0), ge(beta, 0), gt(lam, 0)),
         provenance="[derived] derived here; the method is Polyak 1964",
         references=("polyak1964",),
         identities={
@@ -128,18 +128,18 @@ def _hb_region() -> Derivation:
         steps=(
             Step("characteristic polynomial p(z) = z^2 + a_1 z + a_0", p),
             Step("Jury (Schur-Cohn) for degree 2: both roots in the open unit disk iff |a_0| < 1, p(1) > 0, p(-1) > 0",
-                 sp.Tuple(sp.StrictLessThan(sp.Abs(a0), 1), sp.StrictGreaterThan(p1, 0), sp.StrictGreaterThan(pm1, 0))),
+                 sp.Tuple(lt(sp.Abs(a0), 1), gt(p1, 0), gt(pm1, 0))),
             Step("p(1) = alpha lambda > 0 holds for every alpha > 0; |a_0| < 1 gives the beta range",
                  beta_range),
             Step("p(-1) decreases in lambda, so the binding eigenvalue is L: alpha L < 2 (1 + beta)",
-                 sp.StrictLessThan(alpha, alpha_max)),
+                 lt(alpha, alpha_max)),
         ),
         assumptions=(
             "-1 < beta < 1 (momentum practice uses 0 <= beta < 1, the region papers.md lists)",
             "L > 0 the largest eigenvalue",
             "converges on every quadratic with spectrum in (0, L] iff 0 < alpha < alpha_max",
         ),
-        domain=(sp.StrictLessThan(-1, b), sp.StrictLessThan(b, 1), sp.StrictGreaterThan(L, 0)),
+        domain=(lt(-1, b), lt(b, 1), gt(L, 0)),
         provenance="[derived] derived here (Jury criterion); the method is Polyak 1964",
         references=("polyak1964",),
         identities={"p(-1) at lambda = L vanishes at alpha_max": (pm1.subs({lam: L, alpha: alpha_max}), 0),
@@ -169,7 +169,7 @@ def _hb_rate() -> Derivation:
                  sp.Eq(sp.Symbol("rate"), rate)),
         ),
         assumptions=("alpha > 0", "beta >= 0", _TEXT_MU_L),
-        domain=(sp.StrictGreaterThan(alpha, 0), sp.GreaterThan(beta, 0)) + _DOMAIN_MU_L,
+        domain=(gt(alpha, 0), ge(beta, 0)) + _DOMAIN_MU_L,
         provenance="[derived] derived here",
         references=("polyak1964",),
         latex_names=NAMES,
@@ -202,7 +202,7 @@ def _hb_best_beta() -> Derivation:
             Step("so the worst case is minimised at s = s_b: beta = s_b^2, rate s_b", sp.Eq(beta, s_best**2)),
         ),
         assumptions=("0 < alpha < 4/L (so that s_b < 1)", _TEXT_MU_L),
-        domain=(sp.StrictGreaterThan(alpha, 0), sp.StrictLessThan(alpha * L, 4)) + _DOMAIN_MU_L,
+        domain=(gt(alpha, 0), lt(alpha * L, 4)) + _DOMAIN_MU_L,
         provenance="[derived] derived here (papers.md: [derived])",
         references=("polyak1964",),
         identities={

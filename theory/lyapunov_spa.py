@@ -30,7 +30,7 @@ from typing import Any
 
 import sympy as sp
 
-from .derivation import Derivation, Step, compute, register
+from .derivation import Derivation, Step, compute, ge, gt, le, lt, register
 
 alpha = sp.Symbol("alpha", positive=True)
 beta = sp.Symbol("beta", nonnegative=True)
@@ -83,10 +83,10 @@ def _spa_lyapunov() -> Derivation:
             Step("candidate Lambda_{k+1} = f(x_{k+1}) + A ||s||^2: its bound", sp.Eq(sp.Symbol("E Lambda_{k+1}"), lam_next)),
             Step("choose A to cancel the cross term P = <grad f(x_k), x_k - x_{k-1}>", sp.Eq(A, A_star)),
             Step("bound minus [Lambda_k - (alpha/2)||grad f||^2 + (alpha/2) sigma^2]", sp.Eq(sp.Symbol("slack"), slack)),
-            Step("the slack is <= 0 for every iterate iff its m_sq coefficient is <= 0", sp.LessThan(alpha, alpha_max)),
-            Step("in SPA form (alpha = eta c, beta = 1 - c) the condition reads", sp.LessThan(eta, eta_max)),
+            Step("the slack is <= 0 for every iterate iff its m_sq coefficient is <= 0", le(alpha, alpha_max)),
+            Step("in SPA form (alpha = eta c, beta = 1 - c) the condition reads", le(eta, eta_max)),
             Step("telescope over k < K: Lambda_0 = f(x_0) (x_{-1} = x_0) and Lambda_K >= f* (A >= 0)",
-                 sp.LessThan(sp.Symbol("(1/K) sum E||grad f||^2"), telescoped)),
+                 le(sp.Symbol("(1/K) sum E||grad f||^2"), telescoped)),
         ),
         assumptions=(
             "f L-smooth and bounded below (convexity not needed)",
@@ -94,10 +94,10 @@ def _spa_lyapunov() -> Derivation:
             "the decrease needs alpha <= (1 - beta^2)/L, i.e. L eta <= 2 - c",
             "unbiased gradient noise with E||xi||^2 <= sigma^2",
         ),
-        domain=(sp.StrictGreaterThan(alpha, 0), sp.GreaterThan(beta, 0), sp.StrictLessThan(beta, 1),
-                sp.StrictGreaterThan(L, 0), sp.StrictGreaterThan(eta, 0), sp.StrictGreaterThan(c, 0),
-                sp.LessThan(c, 1), sp.GreaterThan(m_sq, 0), sp.GreaterThan(grad_sq, 0), sp.GreaterThan(sigma, 0),
-                sp.GreaterThan(K, 1), sp.GreaterThan(gap0, 0)),
+        domain=(gt(alpha, 0), ge(beta, 0), lt(beta, 1),
+                gt(L, 0), gt(eta, 0), gt(c, 0),
+                le(c, 1), ge(m_sq, 0), ge(grad_sq, 0), ge(sigma, 0),
+                ge(K, 1), ge(gap0, 0)),
         provenance="[derived] derived here (papers.md: [derived]); weaker than Defazio 2020, whose constants are [open]",
         references=("defazio2020",),
         identities={

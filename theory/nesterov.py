@@ -37,7 +37,7 @@ from typing import Any
 
 import sympy as sp
 
-from .derivation import Derivation, Step, compute, get, register
+from .derivation import Derivation, Step, compute, ge, gt, le, register
 from .heavy_ball import radius
 
 alpha = sp.Symbol("alpha", positive=True)
@@ -51,7 +51,7 @@ rho_s = sp.Symbol("rho", positive=True)
 eps = sp.Symbol("epsilon", positive=True)
 ORDER = {L: mu * (1 + eps) ** 2}  # encodes mu <= L for sympy
 NAMES = {lam: r"\lambda", eps: r"\varepsilon"}
-_DOMAIN = (sp.StrictGreaterThan(mu, 0), sp.LessThan(mu, L))
+_DOMAIN = (gt(mu, 0), le(mu, L))
 _TEXT = "0 < mu <= L (spectrum of A in [mu, L])"
 
 
@@ -81,7 +81,7 @@ def _nesterov_quadratic() -> Derivation:
             Step("largest root modulus of z^2 - t z + b (complex: sqrt(b); real: (|t| + sqrt(t^2 - 4b))/2)", rho),
         ),
         assumptions=("alpha > 0", "beta >= 0", "lambda > 0 an eigenvalue of A"),
-        domain=(sp.StrictGreaterThan(alpha, 0), sp.GreaterThan(beta, 0), sp.StrictGreaterThan(lam, 0)),
+        domain=(gt(alpha, 0), ge(beta, 0), gt(lam, 0)),
         provenance="[derived] derived here; the method is Nesterov 1983",
         references=("nesterov1983",),
         identities={"char poly": (sp.expand(p), sp.expand(_poly(beta, 1 - alpha * lam)))},

@@ -31,7 +31,7 @@ from typing import Any
 
 import sympy as sp
 
-from .derivation import Derivation, Step, compute, get, register
+from .derivation import Derivation, Step, compute, ge, get, gt, le, lt, register
 
 eta = sp.Symbol("eta", positive=True)
 c_k = sp.Symbol("c_k", positive=True)
@@ -41,7 +41,7 @@ beta = sp.Symbol("beta", nonnegative=True)
 k = sp.Symbol("k", positive=True, integer=True)
 x1, x0, xm, z1, z0, g = sp.symbols("x_{k+1} x_k x_{k-1} z_{k+1} z_k g_k")
 NAMES = {c_k1: "c_{k+1}", c_k: "c_k"}
-_C_DOMAIN = (sp.StrictGreaterThan(c_k, 0), sp.LessThan(c_k, 1), sp.StrictGreaterThan(c_k1, 0), sp.LessThan(c_k1, 1))
+_C_DOMAIN = (gt(c_k, 0), le(c_k, 1), gt(c_k1, 0), le(c_k1, 1))
 
 
 @register("spa-to-hb")
@@ -64,7 +64,7 @@ def _spa_to_hb() -> Derivation:
                  sp.Tuple(sp.Eq(alpha, a), sp.Eq(beta, b))),
         ),
         assumptions=("eta_k > 0", "0 < c_k <= 1 and 0 < c_{k+1} <= 1"),
-        domain=(sp.StrictGreaterThan(eta, 0),) + _C_DOMAIN,
+        domain=(gt(eta, 0),) + _C_DOMAIN,
         provenance="[derived] derived here (papers.md: [derived]); SPA form is Defazio 2020",
         references=("defazio2020",),
         identities={
@@ -104,9 +104,9 @@ def _hb_to_spa() -> Derivation:
                           sp.simplify(sp.diff(beta_k * c / (1 - c), c).subs(c, 1 - beta_k)))),
         ),
         assumptions=("0 < alpha", "0 <= beta < 1 (constant map)", "0 < c_{k+1} <= 1, beta_k >= 0 (backward step)"),
-        domain=(sp.StrictGreaterThan(alpha, 0), sp.GreaterThan(beta, 0), sp.StrictLessThan(beta, 1),
-                sp.StrictGreaterThan(alpha_k, 0), sp.GreaterThan(beta_k, 0), sp.StrictGreaterThan(c_k1, 0),
-                sp.LessThan(c_k1, 1)),
+        domain=(gt(alpha, 0), ge(beta, 0), lt(beta, 1),
+                gt(alpha_k, 0), ge(beta_k, 0), gt(c_k1, 0),
+                le(c_k1, 1)),
         provenance="[derived] derived here (papers.md: [derived])",
         references=("defazio2020",),
         identities={
@@ -136,7 +136,7 @@ def _primal_averaging() -> Derivation:
             Step("substitute in the SPA-to-HB map", sp.Tuple(sp.Eq(alpha, a), sp.Eq(beta, b))),
         ),
         assumptions=("eta > 0 constant", "k >= 1 an integer"),
-        domain=(sp.StrictGreaterThan(eta, 0), sp.GreaterThan(k, 1)),
+        domain=(gt(eta, 0), ge(k, 1)),
         provenance="[derived] derived here (papers.md: [derived])",
         references=("defazio2020",),
         identities={"beta_k = (k-1)/(k+1)": (b, (k - 1) / (k + 1)), "alpha_k = eta/(k+1)": (a, eta / (k + 1))},
