@@ -91,3 +91,66 @@ def run_verify(args: Any) -> int:
         with open(args.json, "w", encoding="utf-8") as fh:
             json.dump(report, fh, indent=2, allow_nan=False)
     return exit_code(results)
+
+
+# ----------------------------------------------------------------------------------------
+# polyak certify  (run_certify; owner: certificates; self-contained)
+# ----------------------------------------------------------------------------------------
+def run_certify(args: Any) -> int:
+    """``polyak certify METHOD --mu M --L L [--alpha A --beta B] [--steps N --metric dist|fgap] [--json]``.
+
+    Without ``--steps``: the linear-rate certificate (:func:`polyak.verify.certificates.certify_rate`);
+    JSON keys ``certified``, ``rate`` (null when not certified), ``status``, ``seconds``, ``bracket``,
+    ``solves`` and the inputs. With ``--steps N``: the N-step worst case
+    (:func:`polyak.verify.pep.worst_case`); keys ``certified``, ``worst_case`` (null unless the solver
+    status is optimal), ``dual_bound``, ``gap``, ``status``, ``seconds``. Exit 0 when it ran
+    (certified or not); bad input raises ValueError (exit 2).
+    """
+    import time
+
+    from polyak.cli import dump_json
+
+    method, mu, L = args.method, args.mu, args.L
+    alpha, beta = getattr(args, "alpha", None), getattr(args, "beta", None)
+    steps, metric = getattr(args, "steps", None), getattr(args, "metric", "dist") or "dist"
+    t0 = time.perf_counter()
+    if steps is None:
+        from polyak.verify.certificates import certify_rate
+
+        c = certify_rate(method, mu, L, alpha, beta)
+        report = {
+            "method": c.method, "mu": c.mu, "L": c.L, "alpha": c.alpha, "beta": c.beta, "gamma": c.gamma,
+            "certified": bool(c.certified), "rate": c.rate, "status": c.status,
+            "bracket": list(c.bracket), "solves": c.solves, "solver": c.solver,
+            "seconds": time.perf_counter() - t0,
+        }
+        if args.json:
+            print(dump_json(report))
+        else:
+            head = f"{c.method} mu={c.mu:g} L={c.L:g} alpha={c.alpha:.6g} beta={c.beta:.6g}"
+            if c.certified:
+                print(f"{head}: certified linear rate {c.rate:.6f} (status {c.status}, {c.solves} solves)")
+            else:
+                print(f"{head}: NOT certified (no Lyapunov certificate with rate < 1; last status {c.status})")
+        return 0
+    from polyak.verify.pep import worst_case
+
+    if steps < 1:
+        raise ValueError(f"steps must be a positive integer; got {steps}")
+    w = worst_case(method, steps, mu, L, alpha, beta, metric=metric)
+    report = {
+        "method": w.method, "mu": w.mu, "L": w.L, "alpha": w.alpha[0], "beta": w.beta[0], "steps": w.N,
+        "metric": w.metric, "certified": bool(w.certified), "worst_case": w.value, "dual_bound": w.dual_bound,
+        "gap": w.gap, "dual_residual": w.dual_residual, "status": w.status, "solver": w.solver,
+        "seconds": time.perf_counter() - t0,
+    }
+    if args.json:
+        print(dump_json(report))
+    else:
+        name = "||x_N-x*||^2/||x_0-x*||^2" if metric == "dist" else "(f(x_N)-f*)/(f(x_0)-f*)"
+        if w.certified:
+            print(f"{w.method} N={w.N}: worst case of {name} = {w.value:.8g} (dual bound {w.dual_bound:.8g}, "
+                  f"status {w.status})")
+        else:
+            print(f"{w.method} N={w.N}: no worst case (solver status {w.status})")
+    return 0

@@ -128,3 +128,16 @@ def test_status_not_optimal_gives_no_value(monkeypatch):
 def test_bad_input(kwargs, word):
     with pytest.raises(ValueError, match=word):
         worst_case(**kwargs)
+
+
+def test_large_kappa_scaling_regression():
+    """At kappa = 1000 CLARABEL on the raw scale can report 'optimal' with a wrong value (PEPit too:
+    4.08 instead of 11.60 here); polyak's residual check and rescaling must give the right one."""
+    k = 1000.0
+    b = (math.sqrt(k) - 1) / (math.sqrt(k) + 1)
+    wc = worst_case("nesterov", 5, 1.0, k, 1 / k, b)
+    ref = pep_with_pepit("nesterov", 5, 1.0, k, 1 / k, b)  # normalised to L = 1
+    assert rel(wc.value, ref) <= REL
+    assert wc.value >= quadratic_worst("nesterov", 5, 1.0, k, 1 / k, b, "dist") * (1 - 1e-5)
+    raw = pep_with_pepit("nesterov", 5, 1.0, k, 1 / k, b, normalize=False)
+    assert wc.value > raw  # documents the raw-scale failure; if PEPit fixes it this fails loudly
