@@ -35,30 +35,53 @@ BETA2 = Param("beta2", 0.999, "second-moment coefficient beta2", lo=0.0, hi=1.0,
 EPS = Param("eps", 1e-8, "denominator term eps", lo=0.0, lo_closed=False)
 
 
-def adam_moments(m: Any, v: Any, g: Any, beta1: Any, beta2: Any, dampened: bool = True) -> tuple[Any, Any]:
+# Each elementwise rule below has two spellings of the same arithmetic: the functional one (the
+# engine, any backend) and ``inplace=True`` (torch tensors only: the state arguments are updated
+# in place and returned; used by ``torch_optim`` for speed). Tests check both agree to 1e-12.
+def adam_moments(m: Any, v: Any, g: Any, beta1: Any, beta2: Any, dampened: bool = True, inplace: bool = False) -> tuple[Any, Any]:
     """Adam's moments: m' = beta1 m + (1 - beta1) g (dampened) or g + beta1 m (undampened);
     v' = beta2 v + (1 - beta2) g^2."""
-    m = ema(m, g, beta1) if dampened else g + beta1 * m
-    return m, adam_second_moment(v, g, beta2)
+    if dampened:
+        m = ema(m, g, beta1, inplace)
+    else:
+        m = m.mul_(beta1).add_(g) if inplace else g + beta1 * m
+    return m, adam_second_moment(v, g, beta2, inplace)
 
 
-def ema(m: Any, g: Any, beta: Any) -> Any:
+def ema(m: Any, g: Any, beta: Any, inplace: bool = False) -> Any:
     """m' = beta m + (1 - beta) g (Adam's first moment; the EMA form of momentum)."""
+    if inplace:
+        return m.mul_(beta).addcmul_(g, 1.0 - beta) if hasattr(beta, "shape") else m.mul_(beta).add_(g, alpha=1.0 - beta)
     return beta * m + (1.0 - beta) * g
 
 
-def adam_second_moment(v: Any, g: Any, beta2: Any) -> Any:
+def dot(a: Any, b: Any, be: Any) -> Any:
+    """Inner product over the last axis, keepdims (einsum: no temporary of a's size on torch)."""
+    return be.einsum("...i,...i->...", a, b)[..., None]
+
+
+def adam_second_moment(v: Any, g: Any, beta2: Any, inplace: bool = False) -> Any:
     """v' = beta2 v + (1 - beta2) g^2."""
+    if inplace:
+        return v.mul_(beta2).addcmul_(g, g, value=1.0 - beta2)
     return beta2 * v + (1.0 - beta2) * (g * g)
 
 
-def adam_precond(v: Any, bc2: Any, eps: Any, be: Any) -> Any:
-    """Adam's diagonal preconditioner P = sqrt(v) / sqrt(bc2) + eps (torch's order of operations)."""
+def adam_precond(v: Any, bc2: Any, eps: Any, be: Any, inplace: bool = False) -> Any:
+    """Adam's diagonal preconditioner P = sqrt(v) / sqrt(bc2) + eps (torch's order of operations).
+    ``inplace``: the new array sqrt(v) is finished in place (v is not modified)."""
+    if inplace:
+        return be.sqrt(v).div_(bc2 ** 0.5).add_(eps)
     return be.sqrt(v) / (bc2 ** 0.5) + eps
 
 
-def adam_update(x: Any, m: Any, P: Any, lr: Any, bc1: Any, wd: Any = 0.0) -> Any:
+def adam_update(x: Any, m: Any, P: Any, lr: Any, bc1: Any, wd: Any = 0.0, inplace: bool = False) -> Any:
     """x' = x (1 - lr wd) - (lr / bc1) m / P: Adam's step with decoupled weight decay (torch's order)."""
+    if inplace:
+        if wd:
+            x.mul_(1.0 - lr * wd)
+        scale = lr / bc1
+        return x.addcdiv_(m, P, value=-(float(scale) if hasattr(scale, "shape") else scale))
     return x * (1.0 - lr * wd) - (lr / bc1) * m / P
 
 

@@ -55,7 +55,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from .adam import BETA2, EPS, adam_precond, adam_second_moment, adam_update, ema
+from .adam import BETA2, EPS, adam_precond, adam_second_moment, adam_update, dot, ema
 from .base import MethodRule, Param
 from .registry import register_method
 
@@ -69,8 +69,8 @@ def secant_sums(dg: Any, dx: Any, be: Any, precond: Any = None) -> tuple[Any, An
     """(||dg||^2, ||dx||^2) over the last axis (keepdims); in the metric P when ``precond`` is given:
     (<dg, dg/P>, <dx, P dx>). Sums: accumulate them over tensors for a global estimate."""
     if precond is None:
-        return be.vdot(dg, dg, keepdims=True), be.vdot(dx, dx, keepdims=True)
-    return be.vdot(dg, dg / precond, keepdims=True), be.vdot(dx, dx * precond, keepdims=True)
+        return dot(dg, dg, be), dot(dx, dx, be)
+    return dot(dg, dg / precond, be), dot(dx, dx * precond, be)
 
 
 def adaptive_hb_beta_from_sums(dg2: Any, dx2: Any, alpha: Any, delta: Any, variant: str, beta_prev: Any, raw_prev: Any, be: Any) -> tuple[Any, Any]:
@@ -93,13 +93,19 @@ def adaptive_hb_beta(g: Any, g_prev: Any, x: Any, x_prev: Any, alpha: Any, delta
     return adaptive_hb_beta_from_sums(dg2, dx2, alpha, delta, variant, beta_prev, beta_prev, be)[0]
 
 
-def adaptive_hb_update(x: Any, dx: Any, d: Any, g: Any, lr: Any, beta: Any, variant: str) -> tuple[Any, Any, Any]:
+def adaptive_hb_update(x: Any, dx: Any, d: Any, g: Any, lr: Any, beta: Any, variant: str, inplace: bool = False) -> tuple[Any, Any, Any]:
     """One step; returns (x', dx' = x' - x, d'). A1: x' = x - lr g + beta dx (d unused);
-    A2: d' = beta d + (1 - beta) g, x' = x - lr d'."""
+    A2: d' = beta d + (1 - beta) g, x' = x - lr d'. ``inplace`` (torch): x, dx, d updated in place."""
     if variant == "A1":
+        if inplace:
+            dx.mul_(beta).add_(g, alpha=-lr)
+            return x.add_(dx), dx, d
         dx = beta * dx - lr * g
         return x + dx, dx, d
-    d = ema(d, g, beta)
+    d = ema(d, g, beta, inplace)
+    if inplace:
+        dx.copy_(d).mul_(-lr)
+        return x.add_(dx), dx, d
     dx = -lr * d
     return x + dx, dx, d
 

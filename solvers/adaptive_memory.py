@@ -54,7 +54,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from .adam import BETA2, EPS, adam_precond, adam_second_moment, adam_update
+from .adam import BETA2, EPS, adam_precond, adam_second_moment, adam_update, dot
 from .adaptive_hb import BLOCKS, block_mean, from_blocks, per_block, to_blocks
 from .base import MethodRule, Param
 from .registry import register_method
@@ -71,8 +71,11 @@ def am_sums(g: Any, d: Any, be: Any, precond: Any = None) -> tuple[Any, Any, Any
     for a global beta."""
     e = d - g
     ew = e if precond is None else e / precond
-    gd = be.vdot(g, d, keepdims=True) if precond is None else be.vdot(g, d / precond, keepdims=True)
-    return be.vdot(e, ew, keepdims=True), be.vdot(ew, g, keepdims=True), be.vdot(ew, d, keepdims=True), gd
+    ee, eg = dot(e, ew, be), dot(ew, g, be)
+    gg = dot(g, g, be) if precond is None else dot(g, g / precond, be)
+    # <e, d> = <e, e> + <e, g> and <g, d> = <e, g> + <g, g> (d = e + g): three passes, and the
+    # denominator ||e||^2 is summed directly (no cancellation when d is close to g)
+    return ee, eg, ee + eg, eg + gg
 
 
 def am_beta_from_sums(ee: Any, eg: Any, ed: Any, delta_over_eta: Any, lam: Any, beta_max: Any, be: Any) -> tuple[Any, Any]:
@@ -101,14 +104,18 @@ def am_delta_over_eta(kind: str, gd: Any, f: Any, f_prev: Any, eta: Any) -> Any:
     raise ValueError(f"adaptive memory: delta must be one of {', '.join(DELTAS)}; got {kind!r}")
 
 
-def am_direction(d: Any, g: Any, beta: Any, lam: Any) -> Any:
-    """d_{t+1} = ((beta + lam) d + (1 - beta) g)/(1 + lam)."""
+def am_direction(d: Any, g: Any, beta: Any, lam: Any, inplace: bool = False) -> Any:
+    """d_{t+1} = ((beta + lam) d + (1 - beta) g)/(1 + lam). ``inplace`` (torch): d updated in place."""
+    if inplace:
+        return d.mul_((beta + lam) / (1.0 + lam)).addcmul_(g, (1.0 - beta) / (1.0 + lam))
     return ((beta + lam) / (1.0 + lam)) * d + ((1.0 - beta) / (1.0 + lam)) * g
 
 
-def am_update(x: Any, d: Any, lr: Any, wd: Any = 0.0, P: Any = None) -> Any:
+def am_update(x: Any, d: Any, lr: Any, wd: Any = 0.0, P: Any = None, inplace: bool = False) -> Any:
     """x' = x - lr d (AM-SGD) or x (1 - lr wd) - lr d / P (AM-AdamW, decoupled weight decay)."""
-    return x - lr * d if P is None else adam_update(x, d, P, lr, 1.0, wd)
+    if P is None:
+        return x.add_(d, alpha=-lr) if inplace else x - lr * d
+    return adam_update(x, d, P, lr, 1.0, wd, inplace)
 
 
 LAMBDA = Param("lam", 0.1, "proximal weight lambda of the memory term", lo=0.0, schedulable=False)

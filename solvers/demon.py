@@ -101,8 +101,12 @@ def check_horizon(name: str, hyper: dict) -> None:
         raise ValueError(f"{name}: t0 (delay) must be < T (horizon); got t0={np.max(t0):g}, T={np.min(T):g}")
 
 
-def demon_sgdm_update(x: Any, v: Any, g: Any, eta: Any, beta: Any) -> tuple[Any, Any]:
-    """One Demon SGDM step: v' = beta v - eta g, x' = x + v'. Returns (x', v')."""
+def demon_sgdm_update(x: Any, v: Any, g: Any, eta: Any, beta: Any, inplace: bool = False) -> tuple[Any, Any]:
+    """One Demon SGDM step: v' = beta v - eta g, x' = x + v'. Returns (x', v').
+    ``inplace`` (torch): x and v are updated in place."""
+    if inplace:
+        v.mul_(beta).add_(g, alpha=-eta)
+        return x.add_(v), v
     v = beta * v - eta * g
     return x + v, v
 
@@ -141,9 +145,9 @@ class DemonSGDM(MethodRule):
         return DemonSGDMState(x, v, b)
 
 
-def demon_adam_moments(m: Any, v: Any, g: Any, beta: Any, beta2: Any, first_moment: str) -> tuple[Any, Any]:
+def demon_adam_moments(m: Any, v: Any, g: Any, beta: Any, beta2: Any, first_moment: str, inplace: bool = False) -> tuple[Any, Any]:
     """Demon Adam's moments: m' = g + beta m ("undampened") or beta m + (1 - beta) g ("ema")."""
-    return adam_moments(m, v, g, beta, beta2, dampened=(first_moment == "ema"))
+    return adam_moments(m, v, g, beta, beta2, dampened=(first_moment == "ema"), inplace=inplace)
 
 
 def demon_adam_corrections(k: int, beta_prod: Any, beta2: Any, first_moment: str, bias_correction: str) -> tuple[Any, Any]:

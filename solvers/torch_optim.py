@@ -103,7 +103,9 @@ class _PolyakOptimizer(torch.optim.Optimizer):
                 continue
             if p.grad.is_sparse:
                 raise RuntimeError("polyak optimizers do not support sparse gradients")
-            out.append((p, p.detach().reshape(1, 1, -1), p.grad.detach().reshape(1, 1, -1)))
+            if not p.is_contiguous():
+                raise RuntimeError("polyak optimizers need contiguous parameters (they update flat views in place)")
+            out.append((p, p.detach().view(1, 1, -1), p.grad.detach().reshape(1, 1, -1)))
         return out
 
     @staticmethod
@@ -127,8 +129,12 @@ class _PolyakOptimizer(torch.optim.Optimizer):
         raise NotImplementedError
 
     @staticmethod
-    def _write(p: Any, flat: Any) -> None:
-        p.copy_(flat.reshape(p.shape))
+    def _zeros(p: Any) -> Any:
+        return torch.zeros_like(p, memory_format=torch.contiguous_format)
+
+    @staticmethod
+    def _flat(t: Any) -> Any:
+        return t.view(1, 1, -1)
 
     def _blocks_of(self, group: dict, items: list) -> list[list[int]]:
         """Index lists of the tensors that share one beta."""
@@ -157,14 +163,12 @@ class DemonSGD(_PolyakOptimizer):
             st = self.state[p]
             if not st:
                 st["step"] = 0
-                st["momentum_buffer"] = torch.zeros_like(p)
+                st["momentum_buffer"] = self._zeros(p)
             k = st["step"]
             beta = float(demon_beta(k, group["T"], group["beta_init"], group["t0"]))
             if group["weight_decay"]:
                 g = g + group["weight_decay"] * x
-            xn, v = demon_sgdm_update(x, st["momentum_buffer"].reshape(1, 1, -1), g, group["lr"], beta)
-            self._write(p, xn)
-            st["momentum_buffer"] = v.reshape(p.shape)
+            demon_sgdm_update(x, self._flat(st["momentum_buffer"]), g, group["lr"], beta, inplace=True)
             st["beta"] = beta
             st["step"] = k + 1
 
@@ -186,16 +190,16 @@ class DemonAdam(_PolyakOptimizer):
             st = self.state[p]
             if not st:
                 st["step"] = 0
-                st["exp_avg"] = torch.zeros_like(p)
-                st["exp_avg_sq"] = torch.zeros_like(p)
+                st["exp_avg"] = self._zeros(p)
+                st["exp_avg_sq"] = self._zeros(p)
                 st["beta_prod"] = 1.0
             k = st["step"]
             beta = float(demon_beta(k, group["T"], group["beta_init"], group["t0"]))
-            m, v = demon_adam_moments(st["exp_avg"].reshape(1, 1, -1), st["exp_avg_sq"].reshape(1, 1, -1), g, beta, group["beta2"], group["first_moment"])
+            m, v = demon_adam_moments(self._flat(st["exp_avg"]), self._flat(st["exp_avg_sq"]), g, beta, group["beta2"], group["first_moment"], inplace=True)
             prod = st["beta_prod"] * beta
             bc1, bc2 = demon_adam_corrections(k, prod, group["beta2"], group["first_moment"], group["bias_correction"])
-            self._write(p, adam_update(x, m, adam_precond(v, bc2, group["eps"], be), group["lr"], bc1, group["weight_decay"]))
-            st["exp_avg"], st["exp_avg_sq"] = m.reshape(p.shape), v.reshape(p.shape)
+            P = adam_precond(v, bc2, group["eps"], be, inplace=True)
+            adam_update(x, m, P, group["lr"], bc1, group["weight_decay"], inplace=True)
             st.update(beta_prod=prod, beta=beta, step=k + 1)
 
 
@@ -221,10 +225,10 @@ class AdaptiveHB(_PolyakOptimizer):
             st = self.state[p]
             if not st:
                 st["step"] = 0
-                st["dx"] = torch.zeros_like(p)
-                st["g_prev"] = torch.zeros_like(p)
+                st["dx"] = self._zeros(p)
+                st["g_prev"] = self._zeros(p)
                 if variant == "A2":
-                    st["d"] = torch.zeros_like(p)
+                    st["d"] = self._zeros(p)
                 st["beta"] = self._scalar(0.0, p)
                 st["beta_raw"] = self._scalar(0.0, p)
             if group["weight_decay"]:
@@ -239,19 +243,16 @@ class AdaptiveHB(_PolyakOptimizer):
             else:
                 dg2 = dx2 = None
                 for i in idx:
-                    a, b = secant_sums(grads[i] - states[i]["g_prev"].reshape(1, 1, -1), states[i]["dx"].reshape(1, 1, -1), be)
+                    dg = self._flat(states[i]["g_prev"]).sub_(grads[i])  # g_{k-1} - g_k: the sign does not enter
+                    a, b = secant_sums(dg, self._flat(states[i]["dx"]), be)
                     dg2, dx2 = (a, b) if dg2 is None else (dg2 + a, dx2 + b)
                 beta, raw = adaptive_hb_beta_from_sums(dg2, dx2, lr, group["delta"], variant, st0["beta"], st0["beta_raw"], be)
             for i in idx:
                 p, x, _ = items[i]
                 st = states[i]
-                d = st["d"].reshape(1, 1, -1) if variant == "A2" else None
-                xn, dx, d = adaptive_hb_update(x, st["dx"].reshape(1, 1, -1), d, grads[i], lr, beta, variant)
-                self._write(p, xn)
-                st["dx"] = dx.reshape(p.shape)
-                if variant == "A2":
-                    st["d"] = d.reshape(p.shape)
-                st["g_prev"] = grads[i].reshape(p.shape).clone()
+                d = self._flat(st["d"]) if variant == "A2" else None
+                adaptive_hb_update(x, self._flat(st["dx"]), d, grads[i], lr, beta, variant, inplace=True)
+                st["g_prev"].copy_(grads[i].view(p.shape))
                 st.update(beta=beta, beta_raw=raw, step=st["step"] + 1)
 
 
@@ -278,14 +279,13 @@ class AdaptiveHBAdam(_PolyakOptimizer):
             if not st:
                 st["step"] = 0
                 for key in ("dx", "exp_avg", "exp_avg_sq", "g_prev"):
-                    st[key] = torch.zeros_like(p)
+                    st[key] = self._zeros(p)
                 st["beta_prod"] = self._scalar(1.0, p)
                 st["beta"] = self._scalar(0.0, p)
                 st["beta_raw"] = self._scalar(0.0, p)
             k = st["step"]
-            v = adam_second_moment(st["exp_avg_sq"].reshape(1, 1, -1), g, b2)
-            st["exp_avg_sq"] = v.reshape(p.shape)
-            Ps.append(adam_precond(v, 1.0 - b2 ** (k + 1), group["eps"], be))
+            v = adam_second_moment(self._flat(st["exp_avg_sq"]), g, b2, inplace=True)
+            Ps.append(adam_precond(v, 1.0 - b2 ** (k + 1), group["eps"], be, inplace=True))
             states.append(st)
         for idx in self._blocks_of(group, items):
             st0 = states[idx[0]]
@@ -296,21 +296,22 @@ class AdaptiveHBAdam(_PolyakOptimizer):
                 dg2 = dx2 = None
                 for i in idx:
                     pre = Ps[i] if group["metric"] == "preconditioned" else None
-                    a, b = secant_sums(items[i][2] - states[i]["g_prev"].reshape(1, 1, -1), states[i]["dx"].reshape(1, 1, -1), be, pre)
+                    dg = self._flat(states[i]["g_prev"]).sub_(items[i][2])  # g_{k-1} - g_k
+                    a, b = secant_sums(dg, self._flat(states[i]["dx"]), be, pre)
                     dg2, dx2 = (a, b) if dg2 is None else (dg2 + a, dx2 + b)
                 beta, raw = adaptive_hb_beta_from_sums(dg2, dx2, lr, group["delta"], group["variant"], st0["beta"], st0["beta_raw"], be)
             for i in idx:
                 p, x, g = items[i]
                 st = states[i]
                 k = st["step"]
-                m = ema(st["exp_avg"].reshape(1, 1, -1), g, beta)
+                m = ema(self._flat(st["exp_avg"]), g, beta, inplace=True)
                 prod = st["beta_prod"] * beta
                 bc1 = adaptive_hb_adam_bc1(k, beta, prod, group["bias_correction"])
-                xn = adam_update(x, m, Ps[i], lr, bc1, group["weight_decay"])
-                st["dx"] = (xn - x).reshape(p.shape)
-                self._write(p, xn)
-                st["exp_avg"] = m.reshape(p.shape)
-                st["g_prev"] = g.reshape(p.shape).clone()
+                dx = self._flat(st["dx"])
+                dx.copy_(x)
+                adam_update(x, m, Ps[i], lr, bc1, group["weight_decay"], inplace=True)
+                dx.sub_(x).neg_()  # x_{k+1} - x_k
+                st["g_prev"].copy_(g.view(p.shape))
                 st.update(beta_prod=prod, beta=beta, beta_raw=raw, step=k + 1)
 
 
@@ -332,19 +333,22 @@ class _AMOptimizer(_PolyakOptimizer):
                 st["step"] = 0
                 st["f_prev"] = 0.0
                 st["beta"] = self._scalar(0.0, p)
+                st["d"] = self._zeros(p)
                 if self.adamw:
-                    st["exp_avg_sq"] = torch.zeros_like(p)
+                    st["exp_avg_sq"] = self._zeros(p)
             k = st["step"]
             if self.adamw:
-                v = adam_second_moment(st["exp_avg_sq"].reshape(1, 1, -1), g, group["beta2"])
-                st["exp_avg_sq"] = v.reshape(p.shape)
-                Ps.append(adam_precond(v, 1.0 - group["beta2"] ** (k + 1), group["eps"], be))
+                v = adam_second_moment(self._flat(st["exp_avg_sq"]), g, group["beta2"], inplace=True)
+                Ps.append(adam_precond(v, 1.0 - group["beta2"] ** (k + 1), group["eps"], be, inplace=True))
             else:
                 if group["weight_decay"]:
                     g = g + group["weight_decay"] * x
                 Ps.append(None)
             grads.append(g)
-            dprev.append(g if first else st["d"].reshape(1, 1, -1))  # d_0 = g_0
+            d = self._flat(st["d"])
+            if first:
+                d.copy_(g)  # d_0 = g_0
+            dprev.append(d)
             states.append(st)
         for idx in self._blocks_of(group, items):
             be = self._backend(items[idx[0]][0])
@@ -361,9 +365,8 @@ class _AMOptimizer(_PolyakOptimizer):
             for i in idx:
                 p, x, _ = items[i]
                 st = states[i]
-                d = am_direction(dprev[i], grads[i], beta, lam)
-                self._write(p, am_update(x, d, lr, group["weight_decay"] if self.adamw else 0.0, Ps[i]))
-                st["d"] = d.reshape(p.shape)
+                d = am_direction(dprev[i], grads[i], beta, lam, inplace=True)
+                am_update(x, d, lr, group["weight_decay"] if self.adamw else 0.0, Ps[i], inplace=True)
                 st.update(beta=beta, f_prev=f_now, step=st["step"] + 1)
 
 

@@ -1,0 +1,91 @@
+"""Per-step cost of the polyak torch optimizers against torch.optim on a 10M-parameter model.
+
+Run: ``python benchmarks/optimizers.py [--params 10_000_000] [--steps 20] [--rounds 5]``
+
+The model is a list of float32 parameter tensors (4 x 2.5M by default; shapes like big Linear
+layers) with fixed synthetic gradients, so only ``optimizer.step()`` is timed. Every optimizer
+runs in the same process, interleaved over rounds; the best round's time per step is reported with its
+ratio to the reference: ``torch.optim.SGD(momentum=0.9)`` for the SGD-type optimizers and
+``torch.optim.AdamW(foreach=True)`` for the Adam-type ones. Target: ratio <= 1.5.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+
+import torch
+
+from polyak.solvers import torch_optim as po
+
+
+def make_params(n_params: int, n_tensors: int, seed: int = 0):
+    gen = torch.Generator().manual_seed(seed)
+    size = n_params // n_tensors
+    cols = 1000
+    ps = []
+    for _ in range(n_tensors):
+        p = torch.nn.Parameter(torch.randn(size // cols, cols, generator=gen))
+        p.grad = 1e-3 * torch.randn(p.shape, generator=gen)
+        ps.append(p)
+    return ps
+
+
+CONFIGS = {
+    # name: (factory, reference)
+    "torch SGD(momentum=0.9)": (lambda ps: torch.optim.SGD(ps, lr=1e-3, momentum=0.9), None),
+    "torch AdamW(foreach)": (lambda ps: torch.optim.AdamW(ps, lr=1e-3, foreach=True), None),
+    "DemonSGD": (lambda ps: po.DemonSGD(ps, lr=1e-3, T=10_000), "torch SGD(momentum=0.9)"),
+    "DemonAdam": (lambda ps: po.DemonAdam(ps, lr=1e-3, T=10_000), "torch AdamW(foreach)"),
+    "AdaptiveHB (A1, tensor)": (lambda ps: po.AdaptiveHB(ps, lr=1e-3), "torch SGD(momentum=0.9)"),
+    "AdaptiveHB (A1, global)": (lambda ps: po.AdaptiveHB(ps, lr=1e-3, block="global"), "torch SGD(momentum=0.9)"),
+    "AdaptiveHBAdam": (lambda ps: po.AdaptiveHBAdam(ps, lr=1e-3), "torch AdamW(foreach)"),
+    "AMSGD (global)": (lambda ps: po.AMSGD(ps, lr=1e-3), "torch SGD(momentum=0.9)"),
+    "AMAdamW (tensor)": (lambda ps: po.AMAdamW(ps, lr=1e-3), "torch AdamW(foreach)"),
+}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--params", type=int, default=10_000_000)
+    ap.add_argument("--tensors", type=int, default=4)
+    ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    runs = {}
+    for name, (factory, _) in CONFIGS.items():
+        ps = make_params(args.params, args.tensors)
+        opt = factory(ps)
+        for _ in range(3):  # warm-up: state allocation
+            opt.step()
+        runs[name] = (ps, opt)
+    times: dict[str, list[float]] = {name: [] for name in CONFIGS}
+    for _ in range(args.rounds):
+        for name, (ps, opt) in runs.items():
+            t0 = time.perf_counter()
+            for _ in range(args.steps):
+                opt.step()
+            times[name].append((time.perf_counter() - t0) / args.steps)
+    med = {name: min(t) for name, t in times.items()}  # best round: robust to other load on the machine
+    rows = []
+    for name, (_, ref) in CONFIGS.items():
+        ratio = None if ref is None else med[name] / med[ref]
+        rows.append({"optimizer": name, "ms_per_step": 1e3 * med[name], "reference": ref, "ratio": ratio})
+    n = sum(p.numel() for p in runs["DemonSGD"][0])
+    info = {"params": n, "tensors": args.tensors, "dtype": "float32", "torch": torch.__version__,
+            "threads": torch.get_num_threads(), "machine": platform.processor() or platform.machine()}
+    if args.json:
+        print(json.dumps({"info": info, "rows": rows}, indent=2))
+        return
+    print(f"{n:,} float32 parameters in {args.tensors} tensors; torch {torch.__version__}, {torch.get_num_threads()} threads")
+    print(f"{'optimizer':28s} {'ms/step':>9s}  {'ratio':>6s}  reference")
+    for r in rows:
+        ratio = "" if r["ratio"] is None else f"{r['ratio']:.2f}"
+        print(f"{r['optimizer']:28s} {r['ms_per_step']:9.2f}  {ratio:>6s}  {r['reference'] or ''}")
+
+
+if __name__ == "__main__":
+    main()
