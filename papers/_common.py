@@ -43,3 +43,42 @@ def columns(a: np.ndarray) -> np.ndarray:
     """(R, ...) -> (R, n): one column per run."""
     a = np.asarray(a)
     return a.reshape(a.shape[0], -1)
+
+
+def transient_rates(method, problem, rho: float, backend: str, power: float = 1.0):
+    """Simulate to ~1e-105 and fit log e_k = a + power log k + k log rho per run (x* = 0 problems).
+
+    Returns (rates array, details) with the windows, the RMS residuals and the a-posteriori bias
+    bound 3 max|resid| / W of each fit (a least-squares slope moves by at most ~3 osc(h)/W for a
+    leftover h over a window of W steps)."""
+    from polyak.solvers import simulate
+    from polyak.verify.rates import fit_linear_rate_transient, usable_window
+
+    steps = steps_to(rho, ZERO_STAR_FLOOR * 1e-5, power=power)
+    tr = simulate(method, problem, steps, backend=backend)
+    err = columns(tr.dist)
+    rates, windows, resid, bound = [], [], [], []
+    for j in range(err.shape[1]):
+        w = usable_window(err[:, j], floor=ZERO_STAR_FLOOR, burn_in=0.25)
+        fit = fit_linear_rate_transient(err[:, j], tr.k, window=w, power=power)
+        kk = tr.k[w[0]:w[1]]
+        r = np.log(err[w[0]:w[1], j]) - power * np.log(kk) - fit.intercept - np.log(fit.rate) * kk
+        rates.append(fit.rate)
+        windows.append(w)
+        resid.append(fit.residual)
+        bound.append(3 * float(np.abs(r).max()) / (w[1] - w[0]))
+    return np.array(rates), {"fit": f"log e_k = a + {power:g} log k + k log rho", "windows": windows,
+                             "residual_rms": resid, "a_posteriori_bias_bound": bound, "steps": steps}
+
+
+def derived(name: str, expr: str, **values: Any) -> np.ndarray:
+    """Evaluate expression ``expr`` of the Derivation ``name`` (``polyak.theory.get``) at ``values``
+    (arrays broadcast), passing arguments positionally in the Derivation's order."""
+    from polyak.theory import get
+
+    d = get(name)
+    args = d.arguments(expr)
+    missing = [a for a in args if a not in values]
+    if missing:
+        raise ValueError(f"{name}.{expr} needs {', '.join(missing)}")
+    return np.asarray(d.numeric(expr)(*[values[a] for a in args]), dtype=float)

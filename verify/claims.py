@@ -10,8 +10,8 @@ a number, an array or a :class:`Measurement`), and *which relation* must hold be
     (signed, scalar claims) or the relative max-norm error (arrays).
 ``upper``
     ``measured_k <= bound_k (1 + rtol) + atol`` at *every* k (the measured sequence never above the
-    predicted bound sequence). ``margin = max_k (measured_k - bound_k)/|bound_k|``: negative is
-    slack, positive is the worst relative excess.
+    predicted bound sequence). ``margin = max_k (measured_k - bound_k)/max(|bound_k|, atol)``:
+    negative is slack, positive is the worst relative excess.
 ``decreasing``
     the measured sequence (a Lyapunov function along a trajectory) never increases by more than
     round-off: ``V_{k+1} - V_k <= rtol * max(|V_k|, |V_{k+1}|) + atol`` for every k.
@@ -254,7 +254,7 @@ def check_upper(measured: Any, bound: Any, rtol: float, atol: float = 0.0) -> tu
         return False, float("inf"), {"reason": "non-finite bound"}
     finite = np.isfinite(m)
     excess = np.where(finite, m - b, np.inf)
-    scale = np.maximum(np.abs(b), 1e-300)
+    scale = np.maximum(np.abs(b), max(atol, 1e-300))
     ratio = excess / scale
     worst = int(np.argmax(ratio))
     ok = bool(np.all(excess <= rtol * np.abs(b) + atol))

@@ -1,0 +1,85 @@
+"""Nesterov's accelerated gradient: the strongly convex tuning and the convex O(1/k^2) schedule.
+
+Statements:
+
+* ``standard-rate`` (papers.md, Classics; derived here): alpha = 1/L, beta = (sqrt(kappa)-1)/
+  (sqrt(kappa)+1) converges on quadratics at 1 - 1/sqrt(kappa), the worst eigenvalue being mu, where
+  the characteristic root is double (so the fit includes the k rho^k transient, as for heavy ball).
+* ``convex-bound`` [paper] beck2009 Thm 4.4 (the FISTA schedule t_{k+1} = (1 + sqrt(1 + 4 t_k^2))/2,
+  alpha = 1/L): f(x_k) - f* <= 2 L ||x_0 - x*||^2 / (k + 1)^2 at every k, checked on least squares
+  with mu = 0 (n < d, a singular Hessian). TODO(theory): the constant is typed here from beck2009
+  Thm 4.4 because ``polyak.theory`` has no derivation of it yet; replace by the Derivation when it lands.
+
+References: nesterov1983, beck2009, lessard2016 (the quadratic-optimal tuning is in lessard2016.py).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from polyak.verify.claims import Claim, Measurement
+
+from ._common import columns, f, theory, transient_rates
+
+PAPER = "nesterov1983"
+MU = 1.0
+
+
+def _standard(seed: int, backend: str) -> Measurement:
+    from polyak.solvers import make_method, make_problem
+
+    L = 100.0
+    alpha, beta, rho = (f(v) for v in theory("nesterov_standard")(MU, L))
+    prob = make_problem("quadratic", mu=MU, L=L, dim=50, spectrum="uniform", instances=8, seed=seed)
+    rates, details = transient_rates(make_method("nesterov", alpha=alpha, beta=beta), prob, rho, backend)
+    return Measurement(rates, details={**details, "alpha": alpha, "beta": beta}, context={"L": L})
+
+
+def _convex(seed: int, backend: str) -> Measurement:
+    from polyak.solvers import make_method, make_problem, simulate
+
+    steps, gaps, Ls, r0s = 400, [], [], []
+    # one instance per call: a per-instance alpha combined with the (shape ()) FISTA schedule does not
+    # broadcast in solvers.base.tabulate_hyper (reported), so the 4 instances run one by one
+    for i in range(4):
+        prob = make_problem("least-squares", dim=40, n=20, seed=4 * seed + i)
+        L = float(prob.L[0])
+        if not prob.mu[0] <= 1e-12 * L:
+            raise RuntimeError(f"least squares with n < d should have mu = 0; got mu = {prob.mu}")
+        tr = simulate(make_method("nesterov", alpha=1.0 / L, schedule="fista"), prob, steps, backend=backend)
+        gaps.append(columns(tr.fgap)[:, 0])
+        Ls.append(L)
+        r0s.append(float(np.linalg.norm(prob.x0[0] - prob.x_star[0])))
+    L, r0 = np.array(Ls), np.array(r0s)
+    return Measurement(np.array(gaps), k=tr.k, context={"R0sq": r0**2, "L": L, "k": tr.k},
+                       details={"L": L.tolist(), "R0": r0.tolist(), "steps": steps})
+
+
+def _convex_bound(ctx) -> np.ndarray:
+    c = ctx.measurement.context
+    # TODO(theory): beck2009 Thm 4.4 constant typed here; no Derivation in polyak.theory yet.
+    return 2.0 * (c["L"] * c["R0sq"])[:, None] / (c["k"][None, :] + 1.0) ** 2
+
+
+def claims() -> list[Claim]:
+    return [
+        Claim(
+            id="nesterov.standard-rate", paper=PAPER,
+            statement="Nesterov with alpha = 1/L, beta = (sqrt(kappa)-1)/(sqrt(kappa)+1) converges at "
+                      "1 - 1/sqrt(kappa) on random quadratics (kappa = 100, 8 instances)",
+            provenance="[derived] classical (papers.md, Classics)", relation="tight",
+            measure=_standard, predict=lambda ctx: f(theory("nesterov_standard")(MU, ctx.measurement.context["L"])[2]),
+            rtol=2e-3,
+            tolerance_note="double root at lambda = mu: fit with the k rho^k transient; bias <= 3 max|h|/W as in "
+                           "polyak1964.hb-optimal-rate (a-posteriori bound in details)",
+            requires=("attr:polyak.theory:nesterov_standard",),
+        ),
+        Claim(
+            id="nesterov.convex-bound", paper="beck2009",
+            statement="FISTA-schedule Nesterov (alpha = 1/L) on convex least squares (mu = 0, n = 20 < d = 40): "
+                      "f(x_k) - f* <= 2 L ||x_0 - x*||^2/(k+1)^2 at every k <= 400 (beck2009 Thm 4.4)",
+            provenance="[paper] beck2009 Thm 4.4 (constant typed here: TODO theory derivation)", relation="upper",
+            measure=_convex, predict=_convex_bound, rtol=1e-9,
+            tolerance_note="a bound at every k: only round-off of f - f* (~1e-15 relative to f(x_0)) is allowed",
+        ),
+    ]
