@@ -104,4 +104,4 @@ def demon_beta_closed_form(t: Any, T: Any, beta_init: Any) -> Any:
 
     T_ = np.asarray(T, dtype=float)
     tt = np.clip(np.asarray(t, dtype=float), 0.0, T_)
-    return compute("demon-beta", ("beta_t",), {"t": tt, "T": T_, "beta_init": beta_init})
+    return compute("demon-beta", ("beta_t",), {"t": tt, "T": T_, "beta_init": beta_init}) + 0.0  # no -0.0 at t = T

@@ -18,7 +18,7 @@ Example:
     >>> from polyak.theory import gd_optimal, gd_rate
     >>> alpha, rho = gd_optimal(1.0, 3.0)
     >>> float(alpha), float(rho), float(gd_rate(1 / 3, 1.0, 3.0))
-    (0.5, 0.5, 0.6666666666666666)
+    (0.5, 0.5, 0.6666666666666667)
 """
 
 from __future__ import annotations
