@@ -147,6 +147,11 @@ def test_spa_and_heavy_ball_produce_the_same_iterates() -> None:
         xp, xh = xh, xh - alpha[k] * (A @ xh) + beta[k] * (xh - xp)
         hs.append(xh.copy())
     assert np.allclose(xs, hs, rtol=1e-12, atol=1e-14)
+    # the check can fail: the constant-parameter map beta = 1 - c_{k+1} applied step by step is wrong here
+    xp, xw = x0.copy(), x0.copy()
+    for k in range(K):
+        xp, xw = xw, xw - alpha[k] * (A @ xw) + (1 - c[k + 1]) * (xw - xp)
+    assert not np.allclose(xs[-1], xw, rtol=1e-6)
     # backward recursion from c_K recovers every c_k and eta_k
     ck1, cs, etas = c[-1], [c[-1]], []
     for k in reversed(range(K)):
