@@ -6,7 +6,8 @@ Cache layout, for a figure ``NAME`` under a folder ``DIR``::
     DIR/NAME.json    sidecar: name, seed, the full config, its hash, fast flag, package versions,
                      compute seconds, and each array's shape and dtype
 
-A cached file is reused only when the sidecar's config hash and polyak version match the request;
+A cached file is reused only when the sidecar's hash (of the config and of the recipe's source) and
+the polyak version match the request;
 otherwise the data are recomputed. Saved images carry no timestamps or software strings (PNG
 ``Software``, PDF ``CreationDate``/``Producer``/``Creator``, SVG ``Date``), use the style's fixed
 dpi and a fixed SVG hash salt, so two runs give byte-identical files.
@@ -65,6 +66,17 @@ def config_hash(config: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def code_hash(fig: Figure) -> str:
+    """Hash of the recipe's source file, so that editing a recipe invalidates its cache."""
+    import inspect
+
+    try:
+        src = inspect.getsource(inspect.getmodule(fig.compute))
+    except (OSError, TypeError):
+        return ""
+    return hashlib.sha256(src.encode()).hexdigest()[:16]
+
+
 def _as_data(name: str, raw: Mapping[str, Any]) -> Data:
     data: Data = {}
     for key, val in raw.items():
@@ -101,7 +113,7 @@ def compute_data(fig: Figure, *, fast: bool = False, cache_dir: str | Path | Non
         overrides: config keys to change.
     """
     cfg = fig.resolve(fast, **overrides)
-    h = config_hash(cfg)
+    h = config_hash({"config": cfg, "code": code_hash(fig)})
     vers = versions()
     path = None
     if cache_dir is not None:

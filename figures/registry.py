@@ -14,7 +14,6 @@ True
 from __future__ import annotations
 
 import importlib
-import importlib.util
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
@@ -97,8 +96,7 @@ def register(name: str, title: str, *, config: Mapping[str, Any], fast: Mapping[
 
 def _load_all() -> None:
     for mod in MODULES:
-        if importlib.util.find_spec(f"polyak.figures.{mod}") is not None:
-            importlib.import_module(f"polyak.figures.{mod}")
+        importlib.import_module(f"polyak.figures.{mod}")
 
 
 def names() -> list[str]:
