@@ -1,0 +1,61 @@
+"""Deliberately wrong claims are rejected for every one of 10 seeds (never an error, always FAIL).
+
+The wrong versions are built from the true claims by changing only the prediction (or the Lyapunov
+function's weight), so the measurement is the very one that passes in test_claims.py.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from polyak.papers import defazio2020
+from polyak.verify.claims import evaluate
+from polyak.verify.runner import collect
+
+SEEDS = range(10)
+CLAIMS = {c.id: c for c in collect("fast")}
+
+
+def scaled(fn, factor):
+    return lambda ctx: np.asarray(fn(ctx) if callable(fn) else fn, dtype=float) * factor
+
+
+WRONG = {
+    # a perturbed constant: rho* of heavy ball 1% too small / too large
+    "hb-rate-1pct-low": CLAIMS["polyak1964.hb-optimal-rate"].with_(predict=scaled(CLAIMS["polyak1964.hb-optimal-rate"].predict, 0.99)),
+    "hb-rate-1pct-high": CLAIMS["polyak1964.hb-optimal-rate"].with_(predict=scaled(CLAIMS["polyak1964.hb-optimal-rate"].predict, 1.01)),
+    # a perturbed constant: the GD rate with kappa replaced by 1.05 kappa
+    "gd-rate-kappa-5pct": CLAIMS["polyak1964.gd-optimal-rate"].with_(
+        predict=lambda ctx: (1.05 * ctx.measurement.context["L"] - 1) / (1.05 * ctx.measurement.context["L"] + 1)),
+    # a perturbed constant: the stability boundary 2(1+beta)/L off by 0.1%
+    "hb-region-0.1pct": CLAIMS["polyak1964.hb-convergence-region"].with_(
+        predict=scaled(CLAIMS["polyak1964.hb-convergence-region"].predict, 1.001)),
+    # wrong exponents of the k rho^k transient
+    "transient-exponent-0": CLAIMS["polyak1964.hb-transient-k"].with_(predict=0.0),
+    "transient-exponent-2": CLAIMS["polyak1964.hb-transient-k"].with_(predict=2.0),
+    # bounds 5% too tight
+    "gfj-bound-5pct-tight": CLAIMS["ghadimi2015.thm4-quadratic"].with_(predict=scaled(CLAIMS["ghadimi2015.thm4-quadratic"].predict, 0.95)),
+    "gfj-logistic-5pct-tight": CLAIMS["ghadimi2015.thm4-logistic"].with_(predict=scaled(CLAIMS["ghadimi2015.thm4-logistic"].predict, 0.95)),
+    "gd-certificate-5pct-tight": CLAIMS["lessard2016.gd-certified"].with_(predict=scaled(CLAIMS["lessard2016.gd-certified"].predict, 0.95)),
+    "sun-beta-upper-5pct-tight": CLAIMS["sun2021.beta-upper"].with_(predict=scaled(CLAIMS["sun2021.beta-upper"].predict, 0.95)),
+    # a Lyapunov function with the wrong weight on ||x_k - x_{k-1}||^2 (twice the derived one)
+    "lyapunov-weight-x2": CLAIMS["defazio2020.lyapunov-quadratic"].with_(measure=defazio2020.lyapunov_measure("quadratic", 2.0)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(WRONG))
+def test_wrong_claim_rejected_every_seed(name):
+    claim = WRONG[name]
+    if claim.missing():
+        pytest.skip(f"needs {claim.missing()}")
+    for seed in SEEDS:
+        r = evaluate(claim, seed=seed)
+        assert r.status == "FAIL", (name, seed, r.status, r.margin, r.details.get("error"))
+        assert r.passed is False
+
+
+def test_true_versions_of_the_wrong_claims_pass():
+    # the same measurements with the right predictions pass (so the rejections above are the perturbation's doing)
+    for cid in ("polyak1964.hb-optimal-rate", "ghadimi2015.thm4-quadratic", "defazio2020.lyapunov-quadratic"):
+        assert evaluate(CLAIMS[cid], seed=0).status == "pass"
