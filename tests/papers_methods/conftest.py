@@ -97,3 +97,29 @@ class EngineOnMLP:
             self.method.rule.step(s, FixedOracle(g[a:b], f), self.k, self.h, self.be) for s, (a, b) in zip(self.states, self.bounds)
         ]
         self.k += 1
+
+
+def rings(n: int = 256, seed: int = 0, dtype=None):
+    """A synthetic 3-class task: concentric rings of radii 0.5, 1.5, 2.5 (noise 0.15), not linearly separable."""
+    dtype = dtype or torch.float64
+    gen = torch.Generator().manual_seed(seed)
+    y = torch.randint(0, 3, (n,), generator=gen)
+    th = 2 * np.pi * torch.rand(n, generator=gen, dtype=dtype)
+    r = 0.5 + y.to(dtype) + 0.15 * torch.randn(n, generator=gen, dtype=dtype)
+    return torch.stack([r * torch.cos(th), r * torch.sin(th)], 1), y
+
+
+def run_rule(method, problem, steps: int, x0=None):
+    """Run a method's rule by hand on a problem (numpy backend); returns the list of states."""
+    from polyak.solvers import get_backend
+
+    be = get_backend("numpy")
+    bound = problem.bind(be)
+    h = dict(method.hyper)
+    X = problem.x0[:, None, :] if x0 is None else np.broadcast_to(np.asarray(x0, float), (problem.batch, 1, problem.dim)).copy()
+    s = method.rule.init(X, h, be)
+    states = [s]
+    for k in range(steps):
+        s = method.rule.step(s, bound, k, h, be)
+        states.append(s)
+    return states
