@@ -207,7 +207,9 @@ def tabulate_hyper(method: Method, steps: int) -> dict[str, Any]:
         v = method.hyper[p.name]
         if isinstance(v, Schedule):
             off = method.rule.offsets.get(p.name, 0)
-            table = np.broadcast_to(v.table(steps, offset=off), (steps,) + shape)
+            raw = v.table(steps, offset=off)
+            raw = raw.reshape((steps,) + (1,) * (len(shape) - len(v.shape)) + v.shape)  # align trailing axes
+            table = np.broadcast_to(raw, (steps,) + shape)
             p.check_values(method.name, table, where=f" at every step of schedule {v.name}")
             out[p.name] = ("table", table)
         elif isinstance(v, np.ndarray):

@@ -144,3 +144,14 @@ def test_bad_simulate_input():
         polyak.simulate(m, p, 5, dtype="float16")
     with pytest.raises(ValueError, match="X must have shape"):
         p.grad(np.ones((1, 2, 4)))
+
+
+def test_schedule_broadcasts_with_array_hyperparameters():
+    """A parameter-free schedule (Nesterov's convex momentum) with a grid of step sizes."""
+    p = polyak.make_problem("quadratic", mu=1.0, L=10.0, dim=4)
+    alphas = np.array([0.02, 0.05, 0.1])
+    grid = polyak.simulate(polyak.make_method("nesterov", alpha=alphas, schedule="fista"), p, 30)
+    for j, a in enumerate(alphas):
+        one = polyak.simulate(polyak.make_method("nesterov", alpha=float(a), schedule="fista"), p, 30)
+        np.testing.assert_array_equal(grid.dist[:, 0, j], one.dist[:, 0])
+    np.testing.assert_array_equal(grid.beta[:, 0, 0], grid.beta[:, 0, 2])
