@@ -120,7 +120,7 @@ def am_update(x: Any, d: Any, lr: Any, wd: Any = 0.0, P: Any = None, inplace: bo
 
 LAMBDA = Param("lam", 0.1, "proximal weight lambda of the memory term", lo=0.0, schedulable=False)
 DELTA_KIND = Param("delta", "inner", "offset Delta_t of the memory plane", kind="choice", choices=DELTAS)
-AM_LR = Param("lr", 0.01, "step size eta", lo=0.0, lo_closed=False)
+AM_LR = Param("lr", 0.01, "step size eta", lo=0.0)
 
 
 class AMState(NamedTuple):
@@ -135,6 +135,13 @@ class AMState(NamedTuple):
 
 class _AMBase(MethodRule):
     adamw = False
+
+    def check(self, hyper):
+        import numpy as np
+
+        lr = hyper["lr"]
+        if hyper["delta"] == "loss-gap" and isinstance(lr, np.ndarray) and np.any(lr <= 0):
+            raise ValueError(f"{self.name}: lr (step size eta) must be > 0 with delta='loss-gap' (Delta_t/eta); got {np.min(lr):g}")
 
     def init(self, x0, h, be):
         z, z1 = be.zeros_like(x0), be.zeros_like(x0[..., :1])
@@ -188,7 +195,7 @@ class AMAdamW(_AMBase):
     title = "Adaptive Memory AdamW"
     adamw = True
     params = (
-        Param("lr", 1e-3, "step size eta", lo=0.0, lo_closed=False),
+        Param("lr", 1e-3, "step size eta", lo=0.0),
         LAMBDA,
         Param("beta_max", 0.89, "upper clip of beta_t (beta1_max)", lo=0.0, hi=1.0, hi_closed=False, schedulable=False),
         DELTA_KIND,

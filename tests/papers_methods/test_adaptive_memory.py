@@ -183,7 +183,8 @@ def test_delta_options_change_beta_and_the_recorded_beta_is_heavy_ball_form():
     [
         ("am-sgd", dict(lam=-0.1), "lam"),
         ("am-sgd", dict(beta_max=1.0), "beta_max"),
-        ("am-sgd", dict(lr=0.0), "lr"),
+        ("am-sgd", dict(lr=0.0, delta="loss-gap"), "lr"),
+        ("am-sgd", dict(lr=-1.0), "lr"),
         ("am-sgd", dict(delta="exact"), "delta"),
         ("am-adamw", dict(beta_max=-0.1), "beta_max"),
         ("am-adamw", dict(weight_decay=-1.0), "weight_decay"),
