@@ -46,7 +46,7 @@ References: topollai2025adaptive, loshchilov2019adamw, kingma2015adam.
 >>> from polyak.solvers import get_backend
 >>> be = get_backend("numpy")
 >>> g, d = np.array([1.0, 0.0]), np.array([0.0, 1.0])
->>> float(am_beta(g, d, 0.1 * (g @ d), 0.1, 0.1, 0.9, be))   # (1 + 0 - 0.1)/2
+>>> am_beta(g, d, 0.1 * (g @ d), 0.1, 0.1, 0.9, be).item()   # (1 + 0 - 0.1)/2
 0.45
 """
 
