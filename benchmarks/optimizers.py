@@ -4,7 +4,7 @@ Run: ``python benchmarks/optimizers.py [--params 10_000_000] [--steps 20] [--rou
 
 The model is a list of float32 parameter tensors (4 x 2.5M by default; shapes like big Linear
 layers) with fixed synthetic gradients, so only ``optimizer.step()`` is timed. Every optimizer
-runs in the same process, interleaved over rounds; the best round's time per step is reported with its
+runs in the same process, interleaved over rounds; the fastest step (and the median) of each is reported with its
 ratio to the reference: ``torch.optim.SGD(momentum=0.9)`` for the SGD-type optimizers and
 ``torch.optim.AdamW(foreach=True)`` for the Adam-type ones. Target: ratio <= 1.5.
 """
@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import statistics
 import time
 
 import torch
@@ -63,17 +64,20 @@ def main() -> None:
             opt.step()
         runs[name] = (ps, opt)
     times: dict[str, list[float]] = {name: [] for name in CONFIGS}
-    for _ in range(args.rounds):
+    for _ in range(args.rounds * args.steps):  # round-robin, one step at a time
         for name, (ps, opt) in runs.items():
             t0 = time.perf_counter()
-            for _ in range(args.steps):
-                opt.step()
-            times[name].append((time.perf_counter() - t0) / args.steps)
-    med = {name: min(t) for name, t in times.items()}  # best round: robust to other load on the machine
+            opt.step()
+            times[name].append(time.perf_counter() - t0)
+    # the fastest step of each: robust to other load on a shared machine (medians also reported)
+    med = {name: min(t) for name, t in times.items()}
+    median = {name: statistics.median(t) for name, t in times.items()}
     rows = []
     for name, (_, ref) in CONFIGS.items():
         ratio = None if ref is None else med[name] / med[ref]
-        rows.append({"optimizer": name, "ms_per_step": 1e3 * med[name], "reference": ref, "ratio": ratio})
+        rmed = None if ref is None else median[name] / median[ref]
+        rows.append({"optimizer": name, "ms_per_step": 1e3 * med[name], "median_ms": 1e3 * median[name], "reference": ref,
+                     "ratio": ratio, "median_ratio": rmed})
     n = sum(p.numel() for p in runs["DemonSGD"][0])
     info = {"params": n, "tensors": args.tensors, "dtype": "float32", "torch": torch.__version__,
             "threads": torch.get_num_threads(), "machine": platform.processor() or platform.machine()}
@@ -81,10 +85,11 @@ def main() -> None:
         print(json.dumps({"info": info, "rows": rows}, indent=2))
         return
     print(f"{n:,} float32 parameters in {args.tensors} tensors; torch {torch.__version__}, {torch.get_num_threads()} threads")
-    print(f"{'optimizer':28s} {'ms/step':>9s}  {'ratio':>6s}  reference")
+    print(f"{'optimizer':28s} {'best ms':>8s} {'ratio':>6s} {'median ms':>10s} {'ratio':>6s}  reference")
     for r in rows:
         ratio = "" if r["ratio"] is None else f"{r['ratio']:.2f}"
-        print(f"{r['optimizer']:28s} {r['ms_per_step']:9.2f}  {ratio:>6s}  {r['reference'] or ''}")
+        rmed = "" if r["median_ratio"] is None else f"{r['median_ratio']:.2f}"
+        print(f"{r['optimizer']:28s} {r['ms_per_step']:8.2f} {ratio:>6s} {r['median_ms']:10.2f} {rmed:>6s}  {r['reference'] or ''}")
 
 
 if __name__ == "__main__":
