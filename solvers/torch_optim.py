@@ -39,7 +39,7 @@ from .registry import get_method_rule
 torch = require_torch()
 
 from .adam import adam_moments, adam_precond, adam_second_moment, adam_update, ema  # noqa: E402
-from .adaptive_hb import adaptive_hb_adam_bc1, adaptive_hb_beta_from_sums, adaptive_hb_update, secant_sums  # noqa: E402
+from .adaptive_hb import adaptive_hb_adam_bc1, adaptive_hb_adam_step, adaptive_hb_beta_from_sums, adaptive_hb_update, secant_sums  # noqa: E402
 from .adaptive_memory import am_beta_from_sums, am_delta_over_eta, am_direction, am_sums, am_update  # noqa: E402
 from .demon import demon_adam_corrections, demon_adam_moments, demon_beta, demon_sgdm_update  # noqa: E402
 
@@ -263,8 +263,8 @@ class AdaptiveHBAdam(_PolyakOptimizer):
     the defaults are what they are; they are [open] in the paper.
 
     Args:
-        lr, delta, variant, beta2, eps, weight_decay (decoupled), metric ("preconditioned",
-        "euclidean"), bias_correction ("exact", "current-beta"), block ("tensor", "global").
+        lr, delta, variant, beta2, eps, weight_decay (decoupled), metric ("euclidean" default,
+        "preconditioned"), bias_correction ("exact", "current-beta"), block ("tensor", "global").
     """
 
     rule_name = "adaptive-hb-adam"
@@ -307,10 +307,7 @@ class AdaptiveHBAdam(_PolyakOptimizer):
                 m = ema(self._flat(st["exp_avg"]), g, beta, inplace=True)
                 prod = st["beta_prod"] * beta
                 bc1 = adaptive_hb_adam_bc1(k, beta, prod, group["bias_correction"])
-                dx = self._flat(st["dx"])
-                dx.copy_(x)
-                adam_update(x, m, Ps[i], lr, bc1, group["weight_decay"], inplace=True)
-                dx.sub_(x).neg_()  # x_{k+1} - x_k
+                adaptive_hb_adam_step(x, self._flat(st["dx"]), m, Ps[i], lr, bc1, group["weight_decay"], inplace=True)
                 st["g_prev"].copy_(g.view(p.shape))
                 st.update(beta_prod=prod, beta=beta, beta_raw=raw, step=k + 1)
 

@@ -142,7 +142,7 @@ def test_under_gradient_noise_the_secant_beta_collapses():
 def test_adam_version_options_change_the_run_and_exact_correction_is_identity():
     prob = _quad()
     base = simulate(make_method("adaptive-hb-adam", lr=0.01), prob, 100, keep_last=1)
-    euc = simulate(make_method("adaptive-hb-adam", lr=0.01, metric="euclidean"), prob, 100, keep_last=1)
+    euc = simulate(make_method("adaptive-hb-adam", lr=0.01, metric="preconditioned"), prob, 100, keep_last=1)
     cur = simulate(make_method("adaptive-hb-adam", lr=0.01, bias_correction="current-beta"), prob, 100, keep_last=1)
     assert np.abs(base.x_final - euc.x_final).max() > 1e-6
     assert np.abs(base.x_final - cur.x_final).max() > 1e-6

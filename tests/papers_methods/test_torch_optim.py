@@ -33,9 +33,9 @@ CASES = [
     (to.AdaptiveHBAdam, dict(lr=0.01), "adaptive-hb-adam", dict(lr=0.01), "tensor"),
     (
         to.AdaptiveHBAdam,
-        dict(lr=0.01, block="global", metric="euclidean", bias_correction="current-beta", weight_decay=0.05),
+        dict(lr=0.01, block="global", metric="preconditioned", bias_correction="current-beta", weight_decay=0.05),
         "adaptive-hb-adam",
-        dict(lr=0.01, metric="euclidean", bias_correction="current-beta", weight_decay=0.05),
+        dict(lr=0.01, metric="preconditioned", bias_correction="current-beta", weight_decay=0.05),
         "global",
     ),
     (to.AMSGD, dict(lr=0.1), "am-sgd", dict(lr=0.1), "global"),
