@@ -15,6 +15,20 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+# The subpackages live in top-level folders of the repository (theory/, solvers/, ...) and are
+# mapped under ``polyak`` by setuptools' package-dir. When this file is imported straight from a
+# source checkout (``python -m polyak`` or ``python -c`` run in the repository root puts the
+# checkout first on sys.path), point the package's search path at the repository root too, so
+# ``polyak.theory`` is ``./theory`` exactly as the installed mapping says.
+import os as _os
+
+_root = _os.path.dirname(_os.path.dirname(_os.path.abspath(__file__)))
+if not _os.path.isdir(_os.path.join(_os.path.dirname(__file__), "solvers")) and _os.path.isfile(
+    _os.path.join(_root, "solvers", "__init__.py")
+):
+    __path__.append(_root)  # type: ignore[name-defined]
+del _os, _root
+
 _LAZY = {
     "make_method": ("polyak.solvers", "make_method"),
     "make_problem": ("polyak.solvers", "make_problem"),
