@@ -10,7 +10,13 @@ Statements:
   with mu = 0 (n < d, a singular Hessian). TODO(theory): the constant is typed here from beck2009
   Thm 4.4 because ``polyak.theory`` has no derivation of it yet; replace by the Derivation when it lands.
 
-References: nesterov1983, beck2009, lessard2016 (the quadratic-optimal tuning is in lessard2016.py).
+* ``standard-certified`` [paper] nesterov2004 Thm 2.2.3 (constant step scheme with gamma_0 = mu):
+  f(x_k) - f* <= (1 - 1/sqrt(kappa))^k (f(x_0) - f* + mu/2 ||x_0 - x*||^2) on every mu-strongly convex
+  L-smooth f; with ||x_k - x*||^2 <= (2/mu)(f(x_k) - f*) the distance converges at
+  sqrt(1 - 1/sqrt(kappa)) per step. Checked as ``certified``: the rate SDP over the whole class
+  (``verify/certificates.py``) certifies a rate no larger than that (kappa drawn in [5, 200]).
+
+References: nesterov1983, nesterov2004, beck2009, lessard2016 (the quadratic-optimal tuning is in lessard2016.py).
 """
 
 from __future__ import annotations
@@ -61,6 +67,17 @@ def _convex_bound(ctx) -> np.ndarray:
     return 2.0 * (c["L"] * c["R0sq"])[:, None] / (c["k"][None, :] + 1.0) ** 2
 
 
+def _standard_cert(seed: int, backend: str) -> Measurement:
+    from polyak.verify.certificates import certify_rate
+
+    L = float(np.exp(np.random.default_rng(seed).uniform(np.log(5.0), np.log(200.0))))
+    alpha, beta, rho_quad = (f(v) for v in theory("nesterov_standard")(MU, L))
+    cert = certify_rate("nesterov", MU, L, alpha=alpha, beta=beta, tol=1e-7)
+    # nesterov2004 Thm 2.2.3 in distance: sqrt(1 - sqrt(mu/L)); rho_quad = 1 - sqrt(mu/L) (theory)
+    return Measurement(cert, context={"bound": float(np.sqrt(rho_quad)), "L": L},
+                       details={"L": L, "alpha": alpha, "beta": beta, "quadratic_rate": rho_quad})
+
+
 def claims() -> list[Claim]:
     return [
         Claim(
@@ -73,6 +90,17 @@ def claims() -> list[Claim]:
             tolerance_note="double root at lambda = mu: fit with the k rho^k transient; bias <= 3 max|h|/W as in "
                            "polyak1964.hb-optimal-rate (a-posteriori bound in details)",
             requires=("attr:polyak.theory:nesterov_standard",),
+        ),
+        Claim(
+            id="nesterov.standard-certified", paper="nesterov2004",
+            statement="an SDP certificate proves Nesterov with alpha = 1/L, beta = (sqrt(kappa)-1)/(sqrt(kappa)+1) "
+                      "converges in ||x_k - x*|| at a rate <= sqrt(1 - 1/sqrt(kappa)) on every mu-strongly convex "
+                      "L-smooth function (nesterov2004 Thm 2.2.3 via strong convexity; kappa drawn in [5, 200])",
+            provenance="[paper] nesterov2004 Thm 2.2.3", relation="certified", measure=_standard_cert,
+            predict=lambda ctx: ctx.measurement.context["bound"], rtol=1e-6,
+            tolerance_note="the theorem's rate is an upper bound; the certified rate (bisection to 1e-7) must not "
+                           "exceed it by more than the bracket width",
+            requires=("attr:polyak.verify.certificates:certify_rate", "attr:polyak.theory:nesterov_standard"),
         ),
         Claim(
             id="nesterov.convex-bound", paper="beck2009",
