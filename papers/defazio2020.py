@@ -14,6 +14,10 @@ Statements (papers.md, Defazio):
   ball: checked on a quadratic, on logistic regression and on the non-convex problem.
 * [derived] ``grad-average-bound``: hence (1/K) sum_{k<K} ||grad f(x_k)||^2 <= 2 (f(x_0) - f*)/(alpha K) at
   every K (sigma = 0), on the non-convex problem.
+* [paper] ``schedule-free-b1-is-primal-averaging`` (defazio2024, papers.md "Descendant"): schedule-free
+  SGD with b = 1 (gradients at x) and a constant step is SPA with c_{k+1} = 1/(k+1), i.e. primal
+  averaging: the engine's ``schedule-free`` (checked step by step against the ``schedulefree``
+  package in the tests) equals ``spa`` with ``harmonic()``, iterate by iterate.
 * The paper's own theorem constants are [open]: not encoded.
 
 References: defazio2020, defazio2024.
@@ -49,6 +53,25 @@ def _spa_vs_hb(seed: int, backend: str) -> Measurement:
     b = simulate(make_method("hb", alpha=alpha, beta=beta), prob, steps, backend=backend, keep_last=steps + 1)
     return Measurement(a.x_tail.reshape(steps + 1, -1), context={"hb": b.x_tail.reshape(steps + 1, -1)},
                        details={"eta": eta, "c": c, "alpha": alpha, "beta": beta})
+
+
+def schedule_free_measure(b_sf: float = 1.0):
+    """Measurement of schedule-free SGD with interpolation ``b_sf`` against primal-averaging SPA
+    (``b_sf != 1`` is a deliberately wrong version, used by the tests)."""
+
+    def measure(seed: int, backend: str) -> Measurement:
+        from polyak.solvers import make_method, simulate
+        from polyak.solvers.schedules import harmonic
+
+        prob = _logistic(seed)
+        lr = float(np.random.default_rng(seed).uniform(0.1, 1.0)) / float(prob.L[0])
+        steps = 200
+        a = simulate(make_method("schedule-free", lr=lr, b=b_sf), prob, steps, backend=backend, keep_last=steps + 1)
+        b = simulate(make_method("spa", eta=lr, c=harmonic()), prob, steps, backend=backend, keep_last=steps + 1)
+        return Measurement(a.x_tail.reshape(steps + 1, -1), context={"spa": b.x_tail.reshape(steps + 1, -1)},
+                           details={"lr": lr, "b": b_sf})
+
+    return measure
 
 
 def _primal_avg(seed: int, backend: str) -> Measurement:
@@ -163,6 +186,14 @@ def claims() -> list[Claim]:
               predict=lambda ctx: ctx.measurement.context["hb"], rtol=1e-12,
               tolerance_note="as defazio2020.spa-is-hb",
               requires=("derivation:spa-primal-averaging", "problem:logistic")),
+        Claim(id="defazio2020.schedule-free-b1-is-primal-averaging", paper="defazio2024",
+              statement="schedule-free SGD with b = 1 and a constant step equals SPA with c_{k+1} = 1/(k+1) (primal "
+                        "averaging), iterate by iterate (logistic regression, step drawn by the seed)",
+              provenance="[paper] defazio2024 (papers.md: b = 1 is primal averaging)", relation="tight",
+              measure=schedule_free_measure(1.0), predict=lambda ctx: ctx.measurement.context["spa"], rtol=1e-12,
+              tolerance_note="the same averaging recursion written two ways ((1 - c) x + c z against x + c (z - x)); "
+                             "stable, so differences stay at a few ulps",
+              requires=("problem:logistic",)),
     ]
     for prob, req in (("quadratic", ()), ("logistic", ("problem:logistic",)), ("nonconvex", ("problem:nonconvex",))):
         out.append(Claim(

@@ -44,6 +44,9 @@ WRONG = {
     "nesterov-certificate-below-quadratic": CLAIMS["nesterov.standard-certified"].with_(
         predict=lambda ctx: 0.95 * ctx.measurement.details["quadratic_rate"]),
     "sun-beta-upper-5pct-tight": CLAIMS["sun2021.beta-upper"].with_(predict=scaled(CLAIMS["sun2021.beta-upper"].predict, 0.95)),
+    # schedule-free with b = 0.9 (gradients at the interpolated point) is not primal averaging
+    "schedule-free-b0.9-is-not-spa": CLAIMS["defazio2020.schedule-free-b1-is-primal-averaging"].with_(
+        measure=defazio2020.schedule_free_measure(0.9)),
     # a Lyapunov function with the wrong weight on ||x_k - x_{k-1}||^2 (twice the derived one)
     "lyapunov-weight-x2": CLAIMS["defazio2020.lyapunov-quadratic"].with_(measure=defazio2020.lyapunov_measure("quadratic", 2.0)),
 }
