@@ -136,6 +136,22 @@ class _PolyakOptimizer(torch.optim.Optimizer):
     def _flat(t: Any) -> Any:
         return t.view(1, 1, -1)
 
+    def _secant_beta(self, group: dict, idx: list, items: list, states: list, grads: list, lr: Any, variant: str,
+                     precond: list | None = None) -> tuple[Any, Any]:
+        """Adaptive heavy-ball beta of one block (shared by AdaptiveHB and AdaptiveHBAdam): the secant sums
+        ||g_{k-1} - g_k||^2 and ||x_k - x_{k-1}||^2 accumulated over the block's tensors (in Adam's metric
+        when ``precond`` is given), then the engine's formula; beta_0 = 0 is kept at the first step."""
+        st0 = states[idx[0]]
+        if st0["step"] == 0:
+            return st0["beta"], st0["beta_raw"]
+        be = self._backend(items[idx[0]][0])
+        dg2 = dx2 = None
+        for i in idx:
+            dg = self._flat(states[i]["g_prev"]).sub_(grads[i])  # g_{k-1} - g_k: the sign does not enter
+            a, b = secant_sums(dg, self._flat(states[i]["dx"]), be, None if precond is None else precond[i])
+            dg2, dx2 = (a, b) if dg2 is None else (dg2 + a, dx2 + b)
+        return adaptive_hb_beta_from_sums(dg2, dx2, lr, group["delta"], variant, st0["beta"], st0["beta_raw"], be)
+
     def _blocks_of(self, group: dict, items: list) -> list[list[int]]:
         """Index lists of the tensors that share one beta."""
         return [list(range(len(items)))] if group["block"] == "global" else [[i] for i in range(len(items))]
@@ -236,17 +252,7 @@ class AdaptiveHB(_PolyakOptimizer):
             grads.append(g)
             states.append(st)
         for idx in self._blocks_of(group, items):
-            st0 = states[idx[0]]
-            be = self._backend(items[idx[0]][0])
-            if st0["step"] == 0:
-                beta, raw = st0["beta"], st0["beta_raw"]
-            else:
-                dg2 = dx2 = None
-                for i in idx:
-                    dg = self._flat(states[i]["g_prev"]).sub_(grads[i])  # g_{k-1} - g_k: the sign does not enter
-                    a, b = secant_sums(dg, self._flat(states[i]["dx"]), be)
-                    dg2, dx2 = (a, b) if dg2 is None else (dg2 + a, dx2 + b)
-                beta, raw = adaptive_hb_beta_from_sums(dg2, dx2, lr, group["delta"], variant, st0["beta"], st0["beta_raw"], be)
+            beta, raw = self._secant_beta(group, idx, items, states, grads, lr, variant)
             for i in idx:
                 p, x, _ = items[i]
                 st = states[i]
@@ -288,18 +294,8 @@ class AdaptiveHBAdam(_PolyakOptimizer):
             Ps.append(adam_precond(v, 1.0 - b2 ** (k + 1), group["eps"], be, inplace=True))
             states.append(st)
         for idx in self._blocks_of(group, items):
-            st0 = states[idx[0]]
-            be = self._backend(items[idx[0]][0])
-            if st0["step"] == 0:
-                beta, raw = st0["beta"], st0["beta_raw"]
-            else:
-                dg2 = dx2 = None
-                for i in idx:
-                    pre = Ps[i] if group["metric"] == "preconditioned" else None
-                    dg = self._flat(states[i]["g_prev"]).sub_(items[i][2])  # g_{k-1} - g_k
-                    a, b = secant_sums(dg, self._flat(states[i]["dx"]), be, pre)
-                    dg2, dx2 = (a, b) if dg2 is None else (dg2 + a, dx2 + b)
-                beta, raw = adaptive_hb_beta_from_sums(dg2, dx2, lr, group["delta"], group["variant"], st0["beta"], st0["beta_raw"], be)
+            pre = Ps if group["metric"] == "preconditioned" else None
+            beta, raw = self._secant_beta(group, idx, items, states, [it[2] for it in items], lr, group["variant"], pre)
             for i in idx:
                 p, x, g = items[i]
                 st = states[i]
