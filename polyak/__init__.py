@@ -31,6 +31,8 @@ del _os, _root
 
 _LAZY = {
     "make_method": ("polyak.solvers", "make_method"),
+    "linear_method": ("polyak.solvers", "linear_method"),
+    "state_space": ("polyak.solvers", "state_space"),
     "make_problem": ("polyak.solvers", "make_problem"),
     "simulate": ("polyak.solvers", "simulate"),
     "list_methods": ("polyak.solvers", "list_methods"),

@@ -4,6 +4,9 @@ Heavy-ball form: alpha = alpha_k, beta = 0. On mu-strongly convex L-smooth quadr
 alpha = 2/(L + mu) gives the optimal worst-case rate (kappa - 1)/(kappa + 1); alpha = 1/L gives
 1 - 1/kappa (theory: ``gd-quadratic-optimal``; papers.md, Classics). References: polyak1964.
 
+Defined once as a linear method (``solvers/linear.py``): state ``(x,)``, one gradient call;
+state space A = [1], B = [-alpha], C = [1], D = [0].
+
 >>> from polyak.solvers import make_method
 >>> make_method("gd", alpha=0.5).describe()
 {'alpha': 0.5}
@@ -11,27 +14,15 @@ alpha = 2/(L + mu) gives the optimal worst-case rate (kappa - 1)/(kappa + 1); al
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
-
-from .base import MethodRule, Param
-from .registry import register_method
+from .base import Param
+from .linear import linear_method
 
 ALPHA = Param("alpha", 0.01, "step size", lo=0.0)
 
 
-class GDState(NamedTuple):
-    x: Any
-    beta: Any
+@linear_method(params=(ALPHA,), title="gradient descent")
+def gd(x, grad, *, alpha):
+    """gradient descent"""
+    return x - alpha * grad(x)
 
 
-@register_method
-class GradientDescent(MethodRule):
-    name = "gd"
-    title = "gradient descent"
-    params = (ALPHA,)
-
-    def init(self, x0, h, be):
-        return GDState(x0, be.zeros_like(x0[..., :1]))
-
-    def step(self, s, oracle, k, h, be):
-        return GDState(s.x - h["alpha"] * oracle.grad(s.x), s.beta)

@@ -8,7 +8,9 @@ alpha_k = eta_k (1 - beta_k), beta_k^HB = beta_k eta_k / eta_{k-1}; ``forms.py``
 
 Guarantee [derived; papers.md, Classics]: on quadratics with spectrum in [mu, L], alpha* =
 4/(sqrt(L) + sqrt(mu))^2 and beta* = ((sqrt(kappa) - 1)/(sqrt(kappa) + 1))^2 give the rate
-rho* = sqrt(beta*), with a k rho^k transient (double roots). Beyond quadratics heavy ball can
+rho* = sqrt(beta*), with a k rho^k transient (double roots). ``hb`` is defined once as a linear
+method (``solvers/linear.py``): state (x, x_prev), A = [[1 + beta, -beta], [1, 0]],
+B = [[-alpha], [0]], C = [[1, 0]], D = [[0]]. Beyond quadratics heavy ball can
 cycle (lessard2016, goujaud2023). References: polyak1964, lessard2016, goujaud2023.
 
 >>> from polyak.solvers import make_method, make_problem, simulate
@@ -23,30 +25,20 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from .base import MethodRule, Param
+from .linear import linear_method
 from .registry import register_method
 
 ALPHA = Param("alpha", 0.01, "step size", lo=0.0)
 BETA = Param("beta", 0.9, "momentum", lo=0.0, hi=1.0, hi_closed=False)
 
 
-class HBState(NamedTuple):
-    x: Any
-    x_prev: Any
-    beta: Any
+@linear_method(params=(ALPHA, BETA), title="heavy ball")
+def hb(x, x_prev, grad, *, alpha, beta):
+    """heavy ball"""
+    return x - alpha * grad(x) + beta * (x - x_prev), x
 
 
-@register_method
-class HeavyBall(MethodRule):
-    name = "hb"
-    title = "heavy ball"
-    params = (ALPHA, BETA)
-
-    def init(self, x0, h, be):
-        return HBState(x0, x0, h["beta"] + be.zeros_like(x0[..., :1]))
-
-    def step(self, s, oracle, k, h, be):
-        x, b = s.x, h["beta"]
-        return HBState(x - h["alpha"] * oracle.grad(x) + b * (x - s.x_prev), x, b)
+HBState = hb.rule.State  # fields x, x_prev, beta (as before)
 
 
 class EMAState(NamedTuple):

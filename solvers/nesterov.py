@@ -3,6 +3,8 @@
 Algorithm:
     y_k = x_k + beta_k (x_k - x_{k-1}),  x_{k+1} = y_k - alpha grad f(y_k),  x_{-1} = x_0.
 It is not heavy ball (the gradient is taken at the extrapolated point); ``beta`` records beta_k.
+Defined once as a linear method (``solvers/linear.py``): A = [[1 + beta, -beta], [1, 0]],
+B = [[-alpha], [0]], C = [[1 + beta, -beta]], D = [[0]].
 
 Tunings [papers.md, Classics]: alpha = 1/L, beta = (sqrt(kappa) - 1)/(sqrt(kappa) + 1) (worst
 quadratic rate 1 - 1/sqrt(kappa)); the quadratic-optimal alpha = 4/(3L + mu),
@@ -18,37 +20,30 @@ beta_k = (t_k - 1)/t_{k+1}) or ``"k/(k+3)"``, with alpha = 1/L: f(x_k) - f* = O(
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
-
-from .base import MethodRule, Param
-from .registry import register_method
+from .base import Param
+from .linear import linear_method
 from .schedules import nesterov_convex
 
 
-class NesterovState(NamedTuple):
-    x: Any
-    x_prev: Any
-    beta: Any
+def _schedule(hyper):
+    if hyper["schedule"] != "constant":
+        hyper["beta"] = nesterov_convex(hyper["schedule"])
 
 
-@register_method
-class Nesterov(MethodRule):
-    name = "nesterov"
-    title = "Nesterov's accelerated gradient"
-    params = (
+@linear_method(
+    params=(
         Param("alpha", 0.01, "step size", lo=0.0),
         Param("beta", 0.9, "momentum", lo=0.0, hi=1.0, hi_closed=False),
         Param("schedule", "constant", "momentum schedule", kind="choice", choices=("constant", "fista", "k/(k+3)")),
-    )
+    ),
+    validate=_schedule,
+    record_beta="beta",
+    title="Nesterov's accelerated gradient",
+)
+def nesterov(x, x_prev, grad, *, alpha, beta):
+    """Nesterov's accelerated gradient"""
+    y = x + beta * (x - x_prev)
+    return y - alpha * grad(y), x
 
-    def check(self, hyper):
-        if hyper["schedule"] != "constant":
-            hyper["beta"] = nesterov_convex(hyper["schedule"])
 
-    def init(self, x0, h, be):
-        return NesterovState(x0, x0, h["beta"] + be.zeros_like(x0[..., :1]))
-
-    def step(self, s, oracle, k, h, be):
-        b = h["beta"]
-        y = s.x + b * (s.x - s.x_prev)
-        return NesterovState(y - h["alpha"] * oracle.grad(y), s.x, b + 0.0 * s.beta)
+NesterovState = nesterov.rule.State  # fields x, x_prev, beta (as before)

@@ -15,9 +15,61 @@ _PROBLEMS: dict[str, Callable[..., Problem]] = {}
 def register_method(cls: type[MethodRule]) -> type[MethodRule]:
     """Class decorator: register a MethodRule subclass under ``cls.name``."""
     if not cls.name or cls.name in _METHODS:
+        if cls.name in _LINEAR_KEYS:
+            raise ValueError(
+                f"method name {cls.name!r} is already registered by the linear method defined in "
+                f"{_LINEAR_KEYS[cls.name][0]}; rename one of them"
+            )
         raise ValueError(f"method name {cls.name!r} is empty or already registered")
     _METHODS[cls.name] = cls()
     return cls
+
+
+_LINEAR_KEYS: dict[str, tuple[str, str]] = {}  # name -> (module, qualname) of a linear method's function
+_SHADOWED: dict[str, tuple[MethodRule, tuple[str, str]]] = {}  # examples replaced by a user's method
+
+
+def _is_builtin(module: str) -> bool:
+    pkg = __package__ or "polyak.solvers"
+    return module == pkg or module.startswith(pkg + ".")
+
+
+def _register_linear(rule: MethodRule, key: tuple[str, str]) -> None:
+    """Register a linear method's rule (from ``linear_method``).
+
+    The same function defined again (same module and qualified name: a notebook cell run twice)
+    replaces its earlier registration silently. A registered example (``rule.example`` true, e.g.
+    triple-momentum) is replaced by a user's method of the same name, and restored by
+    ``forget_linear_method``. Any other clash (a user's ``gd``) raises ValueError.
+    """
+    if not _is_builtin(key[0]):
+        _load_all()  # a user's method must see the built-ins it could clash with
+    name = rule.name
+    if not name:
+        raise ValueError("linear_method: the method name is empty")
+    old = _METHODS.get(name)
+    if old is not None and _LINEAR_KEYS.get(name) != key:
+        if getattr(old, "example", False) and not _is_builtin(key[0]):
+            _SHADOWED.setdefault(name, (old, _LINEAR_KEYS[name]))
+        else:
+            where = _LINEAR_KEYS.get(name, (type(old).__module__, type(old).__qualname__))
+            raise ValueError(
+                f"linear_method: the name {name!r} is already taken by the method defined in "
+                f"{where[0]} ({where[1]}: {getattr(old, 'title', '') or name}); a different method cannot "
+                "replace it: rename the function or pass name='...' to linear_method"
+            )
+    _METHODS[name] = rule
+    _LINEAR_KEYS[name] = key
+
+
+def _unregister_linear(name: str) -> None:
+    key = _LINEAR_KEYS.get(name)
+    if key is None or _is_builtin(key[0]):
+        raise ValueError(f"{name!r} is not a user-defined linear method; built-in methods cannot be removed")
+    del _METHODS[name]
+    del _LINEAR_KEYS[name]
+    if name in _SHADOWED:
+        _METHODS[name], _LINEAR_KEYS[name] = _SHADOWED.pop(name)
 
 
 def register_problem(name: str) -> Callable[[Callable[..., Problem]], Callable[..., Problem]]:
