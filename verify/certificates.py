@@ -1,67 +1,87 @@
-"""Linear-rate certificates for gradient descent, heavy ball and Nesterov (a Lyapunov SDP).
+"""Linear-rate certificates for any linear first-order method (a Lyapunov SDP over S(mu, L)).
 
 Problem and assumptions
 -----------------------
 ``f`` is mu-strongly convex and L-smooth on R^d (the class S(mu, L), ``0 < mu <= L``), minimiser
-``x*``. The method is the first-order momentum family with fixed ``(alpha, beta, gamma)``::
+``x*``. The method is linear with fixed coefficients, in state-space form::
+
+    xi_{k+1} = A xi_k + B u_k,    y_k = C xi_k + D u_k,    u_k = (grad f(y_k^1), ..., grad f(y_k^m))
+
+with ``n`` state vectors (state 0 is the measured iterate ``x_k``) and ``m`` gradient calls per step;
+``D`` is strictly lower triangular (each call may use the results of earlier ones). Any linear
+:class:`~polyak.solvers.base.Method` (built-in or user-defined, traced by
+:func:`polyak.solvers.linear.state_space`) or a raw ``StateSpace`` is accepted. The names ``gd``,
+``hb`` and ``nesterov`` keep their classical meaning with ``(alpha, beta)``::
 
     y_k     = x_k + gamma (x_k - x_{k-1})
     x_{k+1} = x_k + beta (x_k - x_{k-1}) - alpha grad f(y_k)
 
-``gamma = 0`` is heavy ball (the canonical HB form of the toolkit), ``gamma = beta`` is Nesterov's
-method, ``beta = gamma = 0`` is gradient descent. As a Lur'e system with state
-``xi_k = (x_k, x_{k-1})``, input ``u_k = grad f(y_k)`` and output ``y_k``::
-
-    A = [[1 + beta, -beta], [1, 0]],  B = [[-alpha], [0]],  C = [1 + gamma, -gamma].
-
-All constraints below are invariant under rotations of R^d, so the 1-D lifting (matrices of size 4)
-is exact for every d (lessard2016, sec. 4.2).
+(``gamma = 0`` heavy ball, ``gamma = beta`` Nesterov, ``beta = gamma = 0`` gradient descent), that is
+``xi_k = (x_k, x_{k-1})``, ``A = [[1 + beta, -beta], [1, 0]]``, ``B = [[-alpha], [0]]``,
+``C = [[1 + gamma, -gamma]]``, ``D = 0``. All constraints below are invariant under rotations of
+R^d, so the 1-D lifting is exact for every d (lessard2016, sec. 4.2).
 
 What is computed
 ----------------
 The smallest ``rho`` (to ``tol``) for which a Lyapunov function::
 
-    V_k = [x_k - x*, x_{k-1} - x*, u_k]' P [x_k - x*, x_{k-1} - x*, u_k] + lam (f(y_k) - f*)
+    V_k = s_k' P s_k + sum_i lam_i (f(y_k^i) - f*),    s_k = (xi_k - xi*, u_k)
 
 exists with ``lam >= 0``, ``V_k >= ||x_k - x*||^2`` at every admissible point (an S-procedure over the
-interpolation inequalities between ``y_k`` and ``x*``; the quadratic part P itself need not be PSD) and
-``V_{k+1} <= rho^2 V_k`` for every ``f`` in S(mu, L) and every trajectory. The decrease is certified by
-the S-procedure over the six smooth strongly convex interpolation inequalities (taylor2017, Thm 4)
-between the three points ``y_k``, ``y_{k+1}`` and ``x*``: a 4x4 linear matrix inequality in
-``(P, lam, nu)`` plus two linear equations matching the function values. Then, for all k,
+interpolation inequalities among ``y_k^1, ..., y_k^m`` and ``x*``; the quadratic part P itself need
+not be PSD) and ``V_{k+1} <= rho^2 V_k`` for every ``f`` in S(mu, L) and every trajectory. The
+decrease is certified by the S-procedure over *all* ordered pairs of the smooth strongly convex
+interpolation inequalities (taylor2017, Thm 4) among the ``2m + 1`` points ``y_k^i``, ``y_{k+1}^i``
+and ``x*`` of two consecutive steps: a linear matrix inequality of size ``n + 2m`` in
+``(P, lam, nu)`` plus ``2m`` linear equations matching the function values. Then, for all k,
 ``||x_k - x*||^2 <= V_k <= rho^(2k) V_0``: a linear rate ``rho`` in the distance to the optimum.
+For the 3-parameter family (n = 2, m = 1) this is exactly the 4x4 LMI with six inequalities of the
+first version of this module; the numbers are unchanged (tested).
 
 This is the iteration-independent Lyapunov formulation of taylor2018 (Taylor, Van Scoy, Lessard,
 "Lyapunov functions for first-order methods: tight automated convergence guarantees"), with the
-state augmented by the last gradient. It is provably at least as tight as lessard2016's Theorem 4
-with the sector IQC plus the weighted off-by-one IQC (their Lemma 10): that IQC is a nonnegative
-combination (weights rho^2 and 1 - rho^2) of the interpolation inequalities between (y_{k-1}, y_k)
-and (y_k, x*), whose function values telescope; the telescoped quantity W_k = (L - mu)(f(y_k) - f* - mu/2 |y_k - x*|^2) - 1/2 |u_k - mu (y_k - x*)|^2
-(>= 0 by the (y_k, x*) inequality) joins V, and LRP's Lyapunov matrix on (xi_{k+1}, filter state) is
-a quadratic form in (xi_k, u_k), i.e. of the form of P above. The quadratic part of W_k is negative
-semidefinite, which is why positivity is imposed through the S-procedure and not as ``P >= 0``
-(with ``P >= e1 e1'`` the LRP rates are *not* reached: 0.766 against 0.752 for Nesterov at kappa 10).
-Every LRP certificate therefore maps to one here (the tests check
-``rate <= LRP rate`` on a grid with an LRP-style LMI written from scratch).
+state augmented by the last gradients, the formulation AutoLyap's ``IterationIndependent`` search uses
+with ``h = 0`` (the tests compare both on random methods). It is provably at least as tight as
+lessard2016's Theorem 4 with the sector IQC plus the weighted off-by-one IQC (their Lemma 10): that
+IQC is a nonnegative combination (weights rho^2 and 1 - rho^2) of the interpolation inequalities
+between (y_{k-1}, y_k) and (y_k, x*), whose function values telescope; the telescoped quantity
+W_k = (L - mu)(f(y_k) - f* - mu/2 |y_k - x*|^2) - 1/2 |u_k - mu (y_k - x*)|^2 (>= 0 by the (y_k, x*)
+inequality) joins V, and LRP's Lyapunov matrix on (xi_{k+1}, filter state) is a quadratic form in
+(xi_k, u_k), i.e. of the form of P above. The quadratic part of W_k is negative semidefinite, which
+is why positivity is imposed through the S-procedure and not as ``P >= 0`` (with ``P >= e1 e1'`` the
+LRP rates are *not* reached: 0.766 against 0.752 for Nesterov at kappa 10). Every LRP certificate
+therefore maps to one here (the tests check ``rate <= LRP rate`` on a grid with an LRP-style LMI
+written from scratch). Feasibility is monotone in rho (a certificate at rho gives one at every
+rho' > rho: add (rho'^2 - rho^2) times the positivity multipliers to the (y_k, x*) multipliers),
+which is what makes bisection sound.
 
 Algorithm
 ---------
-Bisection on rho. The problem is scale-normalised (L -> 1, alpha -> alpha L) and compiled once:
-rho^2 and every matrix that depends on (mu, L, alpha, beta, gamma) are ``cp.Parameter`` objects that
-enter affinely (DPP), so the whole sweep over methods and parameters reuses one compiled problem.
-The search starts from the quadratic lower bound (no rate below the worst quadratic can be
-certified). A point is feasible only if CLARABEL returns ``optimal`` *and* the returned multipliers
-pass an a-posteriori check (eigenvalues of both matrix inequalities, signs of the multipliers, the
-function-value equations);
-``optimal_inaccurate``, ``infeasible`` or a failed check count as "not certified at that rho".
-If rho = 1 is not certified, or no rho < 1 is, the result says ``certified=False`` and
-``rate=None``: heavy ball tuned for quadratics with large kappa has no certificate (it can cycle,
-lessard2016 sec. 4.6, goujaud2023).
+Bisection on rho. The problem is scale-normalised (L -> 1, B -> L B, D -> L D). For each method the
+conic data of the SDP is assembled once as ``G(rho) = G_0 + rho^2 G_2`` and handed to CLARABEL
+directly (``backend="clarabel"``, the default: cvxpy's per-solve canonicalisation cost 88% of the time
+of a solve of this size); ``backend="cvxpy"`` solves the same SDP written in cvxpy (one DPP-compiled
+problem per shape (n, m)) and is the cross-check of the direct assembly in the tests. The search
+starts from the quadratic lower bound (no rate below the worst quadratic can be certified) and, in a
+sweep, from a guess extrapolated from the neighbouring points (a bracket grown around the guess, then
+bisection to ``tol``). A point is feasible only if CLARABEL returns ``Solved`` (status ``optimal``)
+*and* the returned multipliers pass an a-posteriori check (eigenvalues of both matrix inequalities,
+signs of the multipliers, the function-value equations), evaluated from the original matrices, not
+from the assembled conic data; ``optimal_inaccurate``, ``infeasible``, a solver error or a failed
+check count as "not certified at that rho". If no rho < 1 is certified the result says
+``certified=False`` and ``rate=None`` (rate 1 is not a linear rate): heavy ball tuned for quadratics
+with large kappa has no certificate (it can cycle, lessard2016 sec. 4.6, goujaud2023).
+
+:func:`certify_rates` sweeps many points; it splits the sweep into fixed chunks of consecutive points
+(each chunk searched from its own first point), so the result does not depend on ``executor`` (any
+:class:`concurrent.futures.Executor`, e.g. a process pool or a ``dask.distributed`` client's
+``get_executor()``): same numbers, same order as the serial run.
 
 Guarantee (provenance)
 ----------------------
 Soundness of the certificate: lessard2016 Thm 4 / taylor2018 Thm 1 with taylor2017 Thm 4 [paper].
-Gradient descent: the certified rate equals max(|1 - alpha mu|, |1 - alpha L|) (tested).
+Gradient descent: the certified rate equals max(|1 - alpha mu|, |1 - alpha L|) (tested); the triple
+momentum method certifies at 1 - sqrt(mu/L) (vanscoy2018) (tested).
 
 References: lessard2016, taylor2017, taylor2018, goujaud2023, ghadimi2015.
 
@@ -78,10 +98,11 @@ False
 from __future__ import annotations
 
 import math
+import threading
 import time
 import warnings
-from dataclasses import dataclass
-from typing import Optional, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Optional, Sequence
 
 import numpy as np
 
@@ -97,6 +118,7 @@ __all__ = [
 
 METHODS = {"gd": "gd", "hb": "hb", "heavy_ball": "hb", "heavy-ball": "hb", "nesterov": "nesterov", "nag": "nesterov"}
 SOLVER = "CLARABEL"
+BACKENDS = ("clarabel", "cvxpy")
 
 
 @dataclass(frozen=True)
@@ -106,15 +128,18 @@ class RateCertificate:
     ``rate`` is the best certified rho (``None`` when nothing below 1 is certified); ``bracket`` is
     the final bisection interval (lower end: largest rho found not certifiable, or the quadratic
     lower bound; upper end: ``rate``, or 1.0); ``status`` is the solver status of the accepted solve
-    (or of the last solve when nothing was certified); ``solves`` counts SDP solves.
+    (or of the last solve when nothing was certified); ``solves`` counts SDP solves;
+    ``quadratic_bound`` is the worst spectral radius over the quadratics of the class (a lower
+    bound on any rate). ``alpha``, ``beta``, ``gamma`` are set for the named 3-parameter methods and
+    ``None`` otherwise; ``hyper`` holds a Method's hyperparameters; ``shape`` is ``(n, m)``.
     """
 
     method: str
     mu: float
     L: float
-    alpha: float
-    beta: float
-    gamma: float
+    alpha: Optional[float]
+    beta: Optional[float]
+    gamma: Optional[float]
     rate: Optional[float]
     certified: bool
     status: str
@@ -122,13 +147,17 @@ class RateCertificate:
     solves: int
     seconds: float
     solver: str = SOLVER
+    quadratic_bound: Optional[float] = None
+    hyper: Optional[dict] = None
+    shape: tuple = (2, 1)
 
     def to_dict(self) -> dict:
         return {
             "method": self.method, "mu": self.mu, "L": self.L, "alpha": self.alpha, "beta": self.beta,
             "gamma": self.gamma, "rate": self.rate, "certified": self.certified, "status": self.status,
             "bracket": list(self.bracket), "solves": self.solves, "seconds": self.seconds,
-            "solver": self.solver,
+            "solver": self.solver, "quadratic_bound": self.quadratic_bound, "hyper": self.hyper,
+            "shape": list(self.shape),
         }
 
 
@@ -145,21 +174,27 @@ def _finite(name: str, value: float) -> float:
     return v
 
 
-def check_method_params(method: str, mu: float, L: float, alpha=None, beta=None):
-    """Validate and complete ``(method, mu, L, alpha, beta)``; return ``(method, mu, L, alpha, beta, gamma)``.
-
-    Raises ``ValueError`` naming the parameter and its admissible range.
-    """
-    key = str(method).lower()
-    if key not in METHODS:
-        raise ValueError(f"method must be one of gd, hb, nesterov; got {method!r}")
-    m = METHODS[key]
+def _check_class(mu: float, L: float) -> tuple:
     mu = _finite("mu", mu)
     L = _finite("L", L)
     if mu <= 0:
         raise ValueError(f"mu must be > 0 (strong convexity); got {mu}")
     if L < mu:
         raise ValueError(f"L must be >= mu (0 < mu <= L); got mu={mu}, L={L}")
+    return mu, L
+
+
+def check_method_params(method: str, mu: float, L: float, alpha=None, beta=None):
+    """Validate and complete ``(method, mu, L, alpha, beta)``; return ``(method, mu, L, alpha, beta, gamma)``.
+
+    For the named 3-parameter methods ``gd``, ``hb``, ``nesterov``. Raises ``ValueError`` naming the
+    parameter and its admissible range.
+    """
+    key = str(method).lower()
+    if key not in METHODS:
+        raise ValueError(f"method must be one of gd, hb, nesterov; got {method!r}")
+    m = METHODS[key]
+    mu, L = _check_class(mu, L)
     a0, b0 = classical_tuning(m, mu, L)
     alpha = a0 if alpha is None else _finite("alpha", alpha)
     beta = b0 if beta is None else _finite("beta", beta)
@@ -197,6 +232,7 @@ def quadratic_rate(mu: float, L: float, alpha: float, beta: float, gamma: float,
     The iteration matrix on lambda is [[1 + beta - alpha (1 + gamma) lambda, -(beta - alpha gamma lambda)],
     [1, 0]]. Evaluated on a grid plus the endpoints and the points where the discriminant
     vanishes; every evaluated lambda is a function of the class, so the value is a valid lower bound.
+    For a general linear method see :func:`polyak.verify.quadratic.quadratic_rate`.
     """
     lam = np.linspace(mu, L, grid)
     # discriminant t^2 - 4 d = 0 with t, d affine in lambda: add its real roots in [mu, L]
@@ -213,208 +249,656 @@ def quadratic_rate(mu: float, L: float, alpha: float, beta: float, gamma: float,
     return float(r.max())
 
 
-# ----------------------------------------------------------------------------------------
-# the parametrised SDP (built once, module level)
-# ----------------------------------------------------------------------------------------
-# variables w = (x_k, x_{k-1}, u_k, u_{k+1}); function values (f_k, f_{k+1}); x* = 0, g* = 0, f* = 0.
-_NW, _NS = 4, 3
-_PAIRS = [(0, 1), (1, 0), (0, 2), (2, 0), (1, 2), (2, 1)]  # points: 0 = y_k, 1 = y_{k+1}, 2 = x*
+def _quadratic_bound_ss(A, B, C, D, mu: float, L: float, grid: int = 2001) -> float:
+    """max over lambda in [mu, L] (grid, endpoints included) of the spectral radius of
+    A + lambda B (I - lambda D)^{-1} C: every grid point is a quadratic of the class, so a lower bound."""
+    lam = np.linspace(mu, L, grid)
+    m = D.shape[0]
+    Ms = np.eye(m)[None] - lam[:, None, None] * D[None]
+    K = np.linalg.solve(Ms, np.broadcast_to(C, (grid,) + C.shape))  # (I - lam D)^{-1} C
+    T = A[None] + lam[:, None, None] * np.einsum("ij,gjk->gik", B, K)
+    return float(np.abs(np.linalg.eigvals(T)).max())
 
 
+# ----------------------------------------------------------------------------------------
+# the method, as a normalised state-space system
+# ----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Point:
+    """One certification problem, resolved and validated (picklable: arrays and numbers only)."""
+
+    name: str
+    mu: float
+    L: float
+    A: np.ndarray
+    B: np.ndarray
+    C: np.ndarray
+    D: np.ndarray
+    alpha: Optional[float] = None
+    beta: Optional[float] = None
+    gamma: Optional[float] = None
+    hyper: Optional[dict] = None
+    legacy: bool = False
+
+    @property
+    def shape(self) -> tuple:
+        return (self.A.shape[0], self.B.shape[1])
+
+    def normalised(self) -> tuple:
+        """(A, B L, C, D L) and mu / L: the same question for f / L in S(mu / L, 1)."""
+        return self.A, self.B * self.L, self.C, self.D * self.L, self.mu / self.L
+
+    def quadratic_bound(self) -> float:
+        A, B, C, D, q = self.normalised()
+        if self.legacy:
+            return quadratic_rate(q, 1.0, self.alpha * self.L, self.beta, self.gamma)
+        return _quadratic_bound_ss(A, B, C, D, q, 1.0)
+
+
+def _legacy_matrices(alpha: float, beta: float, gamma: float) -> tuple:
+    A = np.array([[1 + beta, -beta], [1.0, 0.0]])
+    B = np.array([[-alpha], [0.0]])
+    C = np.array([[1 + gamma, -gamma]])
+    D = np.zeros((1, 1))
+    return A, B, C, D
+
+
+def _check_state_space(name: str, A, B, C, D) -> tuple:
+    try:
+        A, B, C, D = (np.array(M, dtype=float, copy=True) for M in (A, B, C, D))
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: the state-space matrices A, B, C, D must be real arrays") from None
+    if A.ndim != 2 or A.shape[0] != A.shape[1] or A.shape[0] < 1:
+        raise ValueError(f"{name}: A must be a square (n, n) matrix with n >= 1; got shape {A.shape}")
+    n = A.shape[0]
+    if B.ndim != 2 or B.shape[0] != n or B.shape[1] < 1:
+        raise ValueError(f"{name}: B must have shape (n, m) = ({n}, m), m >= 1; got {B.shape}")
+    m = B.shape[1]
+    if C.shape != (m, n):
+        raise ValueError(f"{name}: C must have shape (m, n) = ({m}, {n}); got {C.shape}")
+    if D.shape != (m, m):
+        raise ValueError(f"{name}: D must have shape (m, m) = ({m}, {m}); got {D.shape}")
+    for key, M in zip("ABCD", (A, B, C, D)):
+        if not np.all(np.isfinite(M)):
+            raise ValueError(f"{name}: {key} must be finite")
+    if np.any(np.triu(D) != 0):
+        raise ValueError(f"{name}: D must be strictly lower triangular (an explicit method: gradient call i "
+                         "may use only calls 1..i-1)")
+    for M in (A, B, C, D):
+        M.setflags(write=False)
+    return A, B, C, D
+
+
+def _fixed_hyper(method: Any, tool: str) -> dict:
+    from polyak.solvers.schedules import Schedule
+
+    out = {}
+    for key, v in dict(getattr(method, "hyper", {})).items():
+        if isinstance(v, Schedule):
+            raise ValueError(f"{tool}: {method.name}: hyperparameter {key} is a Schedule; a linear-rate "
+                             "certificate needs fixed coefficients (use polyak.verify.pep.worst_case for "
+                             "scheduled methods)")
+        if isinstance(v, np.ndarray):
+            if v.size != 1:
+                raise ValueError(f"{tool}: {method.name}: hyperparameter {key} is a grid of shape {v.shape}; "
+                                 "certify one setting at a time (or pass a list of Methods to certify_rates)")
+            v = float(v.reshape(-1)[0])
+        out[key] = v if isinstance(v, (bool, str, int)) else float(v)
+    return out
+
+
+def _resolve(method: Any, mu: float, L: float, alpha=None, beta=None, tool: str = "certify_rate") -> _Point:
+    """Turn ``(method, mu, L, alpha, beta)`` into a validated :class:`_Point`."""
+    if isinstance(method, _Point):
+        return method
+    if isinstance(method, str) and method.lower() in METHODS:
+        m, mu, L, alpha, beta, gamma = check_method_params(method, mu, L, alpha, beta)
+        return _Point(m, mu, L, *_check_state_space(m, *_legacy_matrices(alpha, beta, gamma)),
+                      alpha=alpha, beta=beta, gamma=gamma, legacy=True)
+    mu, L = _check_class(mu, L)
+    if isinstance(method, str):  # another registered method
+        try:
+            from polyak.solvers.registry import make_method
+
+            hyper = {k: v for k, v in (("alpha", alpha), ("beta", beta)) if v is not None}
+            obj = make_method(method, **hyper)
+        except (KeyError, ValueError, TypeError) as exc:
+            raise ValueError(f"method must be gd, hb, nesterov, a registered linear method, a Method or a "
+                             f"StateSpace; got {method!r} ({exc})") from None
+        try:
+            return _resolve(obj, mu, L, tool=tool)
+        except ValueError as exc:
+            raise ValueError(f"method {method!r}: {exc}") from None
+    if all(hasattr(method, k) for k in "ABCD") and not hasattr(method, "rule"):  # a StateSpace
+        if alpha is not None or beta is not None:
+            raise ValueError("alpha, beta: only for the named methods gd, hb, nesterov or a Method's "
+                             "hyperparameters; a StateSpace carries its coefficients")
+        name = str(getattr(method, "name", "state-space"))
+        return _Point(name, mu, L, *_check_state_space(name, method.A, method.B, method.C, method.D))
+    if hasattr(method, "rule"):  # a polyak Method
+        if alpha is not None or beta is not None:
+            method = method.with_hyper(**{k: v for k, v in (("alpha", alpha), ("beta", beta)) if v is not None})
+        try:
+            from polyak.solvers.linear import require_linear, state_space
+        except ImportError:  # pragma: no cover - the tracer is part of polyak.solvers
+            raise ValueError(f"{tool}: Method objects need polyak.solvers.linear (not available)") from None
+        require_linear(method, tool)
+        hyper = _fixed_hyper(method, tool)
+        ss = state_space(method, k=0)
+        name = method.name
+        return _Point(name, mu, L, *_check_state_space(name, ss.A, ss.B, ss.C, ss.D), hyper=hyper)
+    raise ValueError(f"method must be gd, hb, nesterov, a registered linear method, a Method or a StateSpace; "
+                     f"got {method!r}")
+
+
+# ----------------------------------------------------------------------------------------
+# the LMI data for one (A, B, C, D)
+# ----------------------------------------------------------------------------------------
 def _vec(M: np.ndarray) -> np.ndarray:
     return M.reshape(-1, order="F")
 
 
-def _interp_data(mu: float, L: float, alpha: float, beta: float, gamma: float):
-    """Numeric data for one point, in normalised units (caller passes L = 1).
+def _svec_index(n: int):
+    """Indices (i, j), i <= j, of CLARABEL's PSD-triangle order (upper triangle, column-major)."""
+    return [(i, j) for j in range(n) for i in range(j + 1)]
 
-    Returns (K1, Qs, Af): vec(E1' P E1) = K1 vec(P); vec(sum nu_ij Q_ij) = Qs nu;
-    f-coefficients of sum nu_ij phi_ij = Af nu (rows f_k, f_{k+1}).
+
+def _svec(M: np.ndarray) -> np.ndarray:
+    n = M.shape[0]
+    return np.array([M[i, j] * (1.0 if i == j else math.sqrt(2.0)) for i, j in _svec_index(n)])
+
+
+def _interp_matrix(mu: float, L: float, xi, gi, xj, gj) -> np.ndarray:
+    """Quadratic part of the interpolation inequality phi_ij <= 0 (taylor2017 Thm 4, scaled by 1 - mu/L)::
+
+        (1 - mu/L)(f_j - f_i + <g_j, x_i - x_j>) + 1/2 [|g_i - g_j|^2 / L + mu |x_i - x_j|^2
+                                                        - 2 (mu/L) <g_i - g_j, x_i - x_j>] <= 0
     """
-    E1 = np.array([[1 + beta, -beta, -alpha, 0.0], [1.0, 0, 0, 0], [0, 0, 0, 1.0]])
-    K1 = np.kron(E1.T, E1.T)  # vec(E1' P E1) = (E1' kron E1') vec(P)
-    Y = [np.array([1 + gamma, -gamma, 0, 0]), (1 + gamma) * E1[0] - gamma * np.array([1.0, 0, 0, 0]), np.zeros(4)]
-    G = [np.array([0, 0, 1.0, 0]), np.array([0, 0, 0, 1.0]), np.zeros(4)]
-    F = [np.array([1.0, 0]), np.array([0, 1.0]), np.zeros(2)]
     q = mu / L
-    Qs = np.zeros((_NW * _NW, len(_PAIRS)))
-    Af = np.zeros((2, len(_PAIRS)))
-    for c, (i, j) in enumerate(_PAIRS):
-        dx, dg = Y[i] - Y[j], G[i] - G[j]
-        # (1 - mu/L)(f_j - f_i + <g_j, x_i - x_j>)
-        #   + 1/2 [ |dg|^2 / L + mu |dx|^2 - 2 (mu/L) <g_j - g_i, x_j - x_i> ]  <= 0
-        M = (1 - q) * 0.5 * (np.outer(G[j], dx) + np.outer(dx, G[j]))
-        M += 0.5 * (np.outer(dg, dg) / L + mu * np.outer(dx, dx) - (mu / L) * (np.outer(dg, dx) + np.outer(dx, dg)))
-        Qs[:, c] = _vec(M)
-        Af[:, c] = (1 - q) * (F[j] - F[i])
-    # pairs (y_k, x*) and (x*, y_k) involve only s_k = (x_k, x_{k-1}, u_k): their 3x3 blocks
-    Qpos = np.stack([Qs[:, 2].reshape(_NW, _NW, order="F")[:_NS, :_NS].reshape(-1, order="F"),
-                     Qs[:, 3].reshape(_NW, _NW, order="F")[:_NS, :_NS].reshape(-1, order="F")], axis=1)
-    return K1, Qs, Af, Qpos
+    dx, dg = xi - xj, gi - gj
+    M = (1 - q) * 0.5 * (np.outer(gj, dx) + np.outer(dx, gj))
+    M += 0.5 * (np.outer(dg, dg) / L + mu * np.outer(dx, dx) - q * (np.outer(dg, dx) + np.outer(dx, dg)))
+    return M
 
 
-class _RateSDP:
-    """One compiled feasibility SDP; parameters: rho^2, K1, Qs, Af."""
+class _LMIData:
+    """Every matrix of the rate LMI for a normalised (A, B, C, D) on S(mu, 1).
 
-    def __init__(self) -> None:
+    Coordinates w = (xi_k, u_k, u_{k+1}) (size n + 2m), s_k = (xi_k, u_k) (size n + m); function
+    values (f(y_k^1..m), f(y_{k+1}^1..m)); x* = 0, g* = 0, f* = 0.
+    """
+
+    def __init__(self, A, B, C, D, mu: float) -> None:
+        n, m = A.shape[0], B.shape[1]
+        self.n, self.m = n, m
+        ns, nw = n + m, n + 2 * m
+        self.ns, self.nw = ns, nw
+        Z = np.zeros
+        self.E0 = np.hstack([np.eye(ns), Z((ns, m))])
+        self.E1 = np.vstack([np.hstack([A, B, Z((n, m))]), np.hstack([Z((m, n + m)), np.eye(m)])])
+        xi1 = np.hstack([A, B, Z((n, m))])  # rows of xi_{k+1} in w
+        Yk = np.hstack([C, D, Z((m, m))])
+        Yk1 = np.hstack([C @ xi1[:, :n], C @ xi1[:, n:n + m], D])  # C (A xi + B u_k) + D u_{k+1}
+        Gk = np.hstack([Z((m, n)), np.eye(m), Z((m, m))])
+        Gk1 = np.hstack([Z((m, n + m)), np.eye(m)])
+        # points: y_k^1..m, y_{k+1}^1..m, x*
+        X = [Yk[i] for i in range(m)] + [Yk1[i] for i in range(m)] + [Z(nw)]
+        G = [Gk[i] for i in range(m)] + [Gk1[i] for i in range(m)] + [Z(nw)]
+        F = [np.eye(2 * m)[i] for i in range(2 * m)] + [Z(2 * m)]
+        npts = 2 * m + 1
+        self.pairs = [(i, j) for i in range(npts) for j in range(npts) if i != j]
+        q = mu
+        self.Q = np.stack([_interp_matrix(mu, 1.0, X[i], G[i], X[j], G[j]) for i, j in self.pairs])
+        self.Af = np.stack([(1 - q) * (F[j] - F[i]) for i, j in self.pairs], axis=1)  # (2m, npairs)
+        # positivity: pairs among y_k^1..m and x* (indices 0..m-1 and 2m), in s coordinates
+        pos_pts = list(range(m)) + [2 * m]
+        self.pos_pairs = [(i, j) for i in pos_pts for j in pos_pts if i != j]
+        self.Qpos = np.stack([_interp_matrix(mu, 1.0, X[i][:ns], G[i][:ns], X[j][:ns], G[j][:ns])
+                              for i, j in self.pos_pairs])
+        self.Afpos = np.stack([(1 - q) * (F[j] - F[i])[:m] for i, j in self.pos_pairs], axis=1)  # (m, npos)
+        self.e1 = np.zeros((ns, ns))
+        self.e1[0, 0] = 1.0
+        self._conic = None
+
+    # ---- the a-posteriori check, from the matrices above (independent of the conic assembly)
+    def check(self, rho: float, P, lam, nu, tau) -> bool:
+        if P is None or lam is None or nu is None or tau is None:
+            return False
+        P, lam, nu, tau = (np.asarray(v, dtype=float) for v in (P, lam, nu, tau))
+        if not (np.all(np.isfinite(P)) and np.all(np.isfinite(lam)) and np.all(np.isfinite(nu))
+                and np.all(np.isfinite(tau))):
+            return False
+        r2 = rho * rho
+        scale = 1.0 + np.abs(P).max() + np.abs(lam).sum() + np.abs(nu).sum() + np.abs(tau).sum()
+        tol = 1e-7 * scale
+        Lm = self.E1.T @ P @ self.E1 - r2 * (self.E0.T @ P @ self.E0) - np.tensordot(nu, self.Q, axes=1)
+        ok = np.linalg.eigvalsh(0.5 * (Lm + Lm.T)).max() <= tol
+        Pos = P - self.e1 + np.tensordot(tau, self.Qpos, axes=1)
+        ok &= np.linalg.eigvalsh(0.5 * (Pos + Pos.T)).min() >= -tol
+        ok &= nu.min() >= -tol and lam.min() >= -tol and tau.min() >= -tol
+        ok &= np.abs(self.Afpos @ tau + lam).max() <= tol
+        fc = self.Af @ nu
+        ok &= np.abs(fc[: self.m] + r2 * lam).max() <= tol and np.abs(fc[self.m:] - lam).max() <= tol
+        return bool(ok)
+
+    # ---- direct CLARABEL data: A(rho) = G0 + rho^2 G2, x = (svec-coordinates of P, lam, nu, tau)
+    def conic(self):
+        if self._conic is None:
+            self._conic = _ConicData(self)
+        return self._conic
+
+
+class _ConicData:
+    """CLARABEL's standard form ``G x + s = h, s in K`` of the feasibility SDP, affine in rho^2."""
+
+    def __init__(self, d: _LMIData) -> None:
+        import clarabel
+        import scipy.sparse as sp
+
+        self.sp = sp
+        ns, nw, m = d.ns, d.nw, d.m
+        pidx = [(i, j) for j in range(ns) for i in range(j + 1)]  # P = sum p_ij S_ij
+        npv, nnu, ntau = len(pidx), len(d.pairs), len(d.pos_pairs)
+        self.pidx = pidx
+        self.sl = (slice(0, npv), slice(npv, npv + m), slice(npv + m, npv + m + nnu),
+                   slice(npv + m + nnu, npv + m + nnu + ntau))
+        nx = npv + m + nnu + ntau
+        nz = 3 * m
+        nnn = m + nnu + ntau
+        nt1, nt2 = nw * (nw + 1) // 2, ns * (ns + 1) // 2
+        rows = nz + nnn + nt1 + nt2
+        G0 = np.zeros((rows, nx))
+        G2 = np.zeros((rows, nx))
+        h = np.zeros(rows)
+        sp_, sl_, snu, stau = self.sl
+        # zero cone: Af[:m] nu + rho^2 lam = 0; Af[m:] nu - lam = 0; Afpos tau + lam = 0
+        G0[0:m, snu] = d.Af[:m]
+        G2[0:m, sl_] = np.eye(m)
+        G0[m:2 * m, snu] = d.Af[m:]
+        G0[m:2 * m, sl_] = -np.eye(m)
+        G0[2 * m:3 * m, stau] = d.Afpos
+        G0[2 * m:3 * m, sl_] = np.eye(m)
+        # nonnegative cone: s = (lam, nu, tau)
+        G0[nz:nz + nnn, npv:] = -np.eye(nnn)
+        # PSD (decrease): s = -LMI(x), i.e. G x = svec(LMI(x))
+        r = nz + nnn
+        for c, (i, j) in enumerate(pidx):
+            S = np.zeros((ns, ns))
+            S[i, j] = S[j, i] = 1.0
+            G0[r:r + nt1, c] = _svec(d.E1.T @ S @ d.E1)
+            G2[r:r + nt1, c] = -_svec(d.E0.T @ S @ d.E0)
+            G0[r + nt1:r + nt1 + nt2, c] = -_svec(S)
+        for c in range(nnu):
+            G0[r:r + nt1, npv + m + c] = -_svec(d.Q[c])
+        # PSD (positivity): s = svec(P - e1 + sum tau Qpos), i.e. G x = -svec(P + sum tau Qpos), h = -svec(e1)
+        for c in range(ntau):
+            G0[r + nt1:r + nt1 + nt2, npv + m + nnu + c] = -_svec(d.Qpos[c])
+        h[r + nt1:] = -_svec(d.e1)
+        self.G0, self.G2, self.h = G0, G2, h
+        self.nx = nx
+        self.cones = [clarabel.ZeroConeT(nz), clarabel.NonnegativeConeT(nnn), clarabel.PSDTriangleConeT(nw),
+                      clarabel.PSDTriangleConeT(ns)]
+        self.Pobj = sp.csc_matrix((nx, nx))
+        self.q = np.zeros(nx)
+        self.ns = ns
+
+    def unpack(self, x: np.ndarray) -> tuple:
+        sp_, sl_, snu, stau = self.sl
+        P = np.zeros((self.ns, self.ns))
+        for c, (i, j) in enumerate(self.pidx):
+            P[i, j] = P[j, i] = x[c]
+        return P, x[sl_], x[snu], x[stau]
+
+
+_STATUS = {
+    "Solved": "optimal", "AlmostSolved": "optimal_inaccurate", "PrimalInfeasible": "infeasible",
+    "AlmostPrimalInfeasible": "infeasible_inaccurate", "DualInfeasible": "unbounded",
+    "AlmostDualInfeasible": "unbounded_inaccurate", "MaxIterations": "max_iterations",
+    "MaxTime": "max_time", "NumericalError": "numerical_error", "InsufficientProgress": "insufficient_progress",
+}
+
+
+_SETTINGS: dict = {}
+
+
+def _clarabel_solve(data: _LMIData, rho: float) -> tuple:
+    """One direct CLARABEL solve at rho: ``(status, P, lam, nu, tau)`` (None values unless optimal)."""
+    import clarabel
+
+    cd = data.conic()
+    G = cd.sp.csc_matrix(cd.G0 + (rho * rho) * cd.G2)
+    settings = clarabel.DefaultSettings()
+    settings.verbose = False
+    for key, value in _SETTINGS.items():
+        setattr(settings, key, value)
+    try:
+        sol = clarabel.DefaultSolver(cd.Pobj, cd.q, G, cd.h, cd.cones, settings).solve()
+    except Exception as exc:  # pragma: no cover - a solver crash is "not certified"
+        return f"solver_error: {exc}", None, None, None, None
+    status = _STATUS.get(str(sol.status).split(".")[-1], str(sol.status))
+    if status != "optimal":
+        return status, None, None, None, None
+    return (status,) + cd.unpack(np.asarray(sol.x))
+
+
+class _CvxpyLMI:
+    """The same SDP written in cvxpy: one DPP-compiled problem per shape (n, m)."""
+
+    def __init__(self, n: int, m: int) -> None:
         import cvxpy as cp
 
         self.cp = cp
+        ns, nw = n + m, n + 2 * m
+        npairs, npos = (2 * m + 1) * 2 * m, (m + 1) * m
         self.rho2 = cp.Parameter(nonneg=True, name="rho2")
-        self.K1 = cp.Parameter((_NW * _NW, _NS * _NS), name="K1")
-        self.Qs = cp.Parameter((_NW * _NW, len(_PAIRS)), name="Qs")
-        self.Af = cp.Parameter((2, len(_PAIRS)), name="Af")
-        self.P = cp.Variable((_NS, _NS), symmetric=True, name="P")
-        self.lam = cp.Variable(nonneg=True, name="lam")
-        self.nu = cp.Variable(len(_PAIRS), nonneg=True, name="nu")
-        E0 = np.hstack([np.eye(_NS), np.zeros((_NS, 1))])
+        self.K1 = cp.Parameter((nw * nw, ns * ns), name="K1")
+        self.Qs = cp.Parameter((nw * nw, npairs), name="Qs")
+        self.Af = cp.Parameter((2 * m, npairs), name="Af")
+        self.Qpos = cp.Parameter((ns * ns, npos), name="Qpos")
+        self.Afpos = cp.Parameter((m, npos), name="Afpos")
+        self.P = cp.Variable((ns, ns), symmetric=True, name="P")
+        self.lam = cp.Variable(m, nonneg=True, name="lam")
+        self.nu = cp.Variable(npairs, nonneg=True, name="nu")
+        self.tau = cp.Variable(npos, nonneg=True, name="tau")
+        E0 = np.hstack([np.eye(ns), np.zeros((ns, m))])
         K0 = np.kron(E0.T, E0.T)
         vP = cp.vec(self.P, order="F")
-        vL = self.K1 @ vP - self.rho2 * (K0 @ vP) - self.Qs @ self.nu
-        Lmat = cp.reshape(vL, (_NW, _NW), order="F")
-        Lsym = 0.5 * (Lmat + Lmat.T)
-        e1 = np.zeros((_NS, _NS))
+        Lmat = cp.reshape(self.K1 @ vP - self.rho2 * (K0 @ vP) - self.Qs @ self.nu, (nw, nw), order="F")
+        e1 = np.zeros((ns, ns))
         e1[0, 0] = 1.0
-        fcoef = self.Af @ self.nu  # coefficients of (f_k, f_{k+1}) in sum nu phi
-        # positivity V_k >= ||x_k - x*||^2 on every admissible point (S-procedure with the two
-        # interpolation inequalities between y_k and x*); the quadratic part of V need not be PSD
-        self.Qpos = cp.Parameter((_NS * _NS, 2), name="Qpos")
-        self.tau = cp.Variable(2, nonneg=True, name="tau")
-        Pos = self.P - e1 + cp.reshape(self.Qpos @ self.tau, (_NS, _NS), order="F")
+        Pos = self.P - e1 + cp.reshape(self.Qpos @ self.tau, (ns, ns), order="F")
+        fcoef = self.Af @ self.nu
         cons = [
-            Lsym << 0,
+            0.5 * (Lmat + Lmat.T) << 0,
             0.5 * (Pos + Pos.T) >> 0,
-            self.Af[0, 2] * self.tau[0] + self.Af[0, 3] * self.tau[1] == -self.lam,
-            fcoef[0] == -self.rho2 * self.lam,
-            fcoef[1] == self.lam,
+            self.Afpos @ self.tau == -self.lam,
+            fcoef[:m] == -self.rho2 * self.lam,
+            fcoef[m:] == self.lam,
         ]
         self.prob = cp.Problem(cp.Minimize(0), cons)
-        self._K0, self._E0 = K0, E0
-        self.compiled = False
 
-    def feasible(self, rho: float, data) -> tuple:
-        """Solve at rho; return (accepted: bool, status: str)."""
+    def solve(self, data: _LMIData, rho: float) -> tuple:
         cp = self.cp
-        K1, Qs, Af, Qpos = data
         self.rho2.value = rho * rho
-        self.K1.value, self.Qs.value, self.Af.value, self.Qpos.value = K1, Qs, Af, Qpos
+        self.K1.value = np.kron(data.E1.T, data.E1.T)
+        self.Qs.value = np.stack([_vec(Q) for Q in data.Q], axis=1)
+        self.Af.value = data.Af
+        self.Qpos.value = np.stack([_vec(Q) for Q in data.Qpos], axis=1)
+        self.Afpos.value = data.Afpos
         try:
             with warnings.catch_warnings():  # "Solution may be inaccurate": reported through status
                 warnings.simplefilter("ignore", UserWarning)
                 self.prob.solve(solver=SOLVER, ignore_dpp=False)
-            status = self.prob.status
-        except cp.error.SolverError as exc:  # pragma: no cover - solver crash is "not certified"
-            return False, f"solver_error: {exc}"
-        self.compiled = True
+        except cp.error.SolverError as exc:  # pragma: no cover - a solver crash is "not certified"
+            return f"solver_error: {exc}", None, None, None, None
+        status = self.prob.status
         if status != cp.OPTIMAL:
-            return False, status
-        return self._post_check(rho, K1, Qs, Af, Qpos), status
-
-    def _post_check(self, rho, K1, Qs, Af, Qpos) -> bool:
-        P, nu, tau = self.P.value, self.nu.value, self.tau.value
-        if P is None or nu is None or tau is None or self.lam.value is None:
-            return False
-        lam = float(self.lam.value)
-        scale = 1.0 + np.abs(P).max() + lam + np.abs(nu).sum() + np.abs(tau).sum()
-        vP = _vec(P)
-        Lm = (K1 @ vP - rho * rho * (self._K0 @ vP) - Qs @ nu).reshape(_NW, _NW, order="F")
-        Lm = 0.5 * (Lm + Lm.T)
-        e1 = np.zeros((_NS, _NS))
-        e1[0, 0] = 1.0
-        tol = 1e-7 * scale
-        ok = np.linalg.eigvalsh(Lm).max() <= tol
-        Pos = P - e1 + (Qpos @ tau).reshape(_NS, _NS, order="F")
-        ok &= np.linalg.eigvalsh(0.5 * (Pos + Pos.T)).min() >= -tol
-        ok &= nu.min() >= -tol and lam >= -tol and tau.min() >= -tol
-        ok &= abs(Af[0, 2] * tau[0] + Af[0, 3] * tau[1] + lam) <= tol
-        fc = Af @ nu
-        ok &= abs(fc[0] + rho * rho * lam) <= tol and abs(fc[1] - lam) <= tol
-        return bool(ok)
+            return status, None, None, None, None
+        return status, self.P.value, self.lam.value, self.nu.value, self.tau.value
 
 
-_SDP: Optional[_RateSDP] = None
+_LOCAL = threading.local()  # cvxpy problems carry mutable parameters: one set per thread
 
 
-def _sdp() -> _RateSDP:
-    global _SDP
-    if _SDP is None:
-        _SDP = _RateSDP()
-    return _SDP
+def _cvxpy_solve(data: _LMIData, rho: float) -> tuple:
+    cache = getattr(_LOCAL, "cvxpy", None)
+    if cache is None:
+        cache = _LOCAL.cvxpy = {}
+    key = (data.n, data.m)
+    if key not in cache:
+        cache[key] = _CvxpyLMI(*key)
+    return cache[key].solve(data, rho)
+
+
+def _feasible(data: _LMIData, rho: float, backend: str) -> tuple:
+    """Solve at rho; return ``(accepted, status)``: accepted only if ``optimal`` and the check passes."""
+    solve = _clarabel_solve if backend == "clarabel" else _cvxpy_solve
+    status, P, lam, nu, tau = solve(data, rho)
+    if status != "optimal":
+        return False, status
+    if not data.check(rho, P, lam, nu, tau):
+        return False, "optimal_failed_check"
+    return True, status
+
+
+# ----------------------------------------------------------------------------------------
+# the search
+# ----------------------------------------------------------------------------------------
+def _search(feasible, lo: float, tol: float, guess: Optional[float] = None, step: Optional[float] = None):
+    """Smallest certified rho in (lo, 1) to ``tol``; ``lo`` is known not certifiable.
+
+    Without ``guess``: check rho = 1 first (nothing certified there: stop), then bisect [lo, 1].
+    With ``guess``: grow a bracket around it (steps ``step``, doubling), then bisect. Returns
+    ``(hi, lo, hi_status, last_status, solves)``; ``hi`` is 1.0 unless a solve at ``hi`` was accepted.
+    """
+    hi, hi_ok, hi_status, last, solves = 1.0, False, None, None, 0
+
+    def probe(r):
+        nonlocal solves, last
+        ok, st = feasible(r)
+        solves += 1
+        last = st
+        return ok, st
+
+    if guess is None or not (lo < guess < 1.0):
+        ok, st = probe(1.0)
+        if not ok:
+            return 1.0, lo, None, st, solves
+        hi, hi_ok, hi_status = 1.0, True, st
+    else:
+        d = max(tol, step or tol)
+        p = guess
+        ok, st = probe(p)
+        if ok:
+            hi, hi_ok, hi_status = p, True, st
+            while True:  # go down until infeasible or below lo
+                q = hi - d
+                if q <= lo:
+                    break
+                ok, st = probe(q)
+                if ok:
+                    hi, hi_status = q, st
+                    d *= 2
+                else:
+                    lo = q
+                    break
+        else:
+            lo = p
+            while True:  # go up until feasible or at 1
+                q = min(lo + d, 1.0)
+                ok, st = probe(q)
+                if ok:
+                    hi, hi_ok, hi_status = q, True, st
+                    break
+                lo = q
+                if q >= 1.0:
+                    return 1.0, lo, None, st, solves
+                d *= 2
+    while hi - lo > tol:
+        mid = 0.5 * (lo + hi)
+        ok, st = probe(mid)
+        if ok:
+            hi, hi_status = mid, st
+        else:
+            lo = mid
+    return hi, lo, (hi_status if hi_ok else None), last, solves
+
+
+def _certify_point(pt: _Point, tol: float, backend: str, guess=None, step=None, qlb=None) -> RateCertificate:
+    t0 = time.perf_counter()
+    A, B, C, D, q = pt.normalised()
+    qlb = pt.quadratic_bound() if qlb is None else qlb
+    lo = max(0.0, qlb - 1e-9)
+    common = dict(solver=SOLVER if backend == "clarabel" else f"{SOLVER} (cvxpy)", quadratic_bound=qlb,
+                  hyper=pt.hyper, shape=pt.shape)
+    args = (pt.name, pt.mu, pt.L, pt.alpha, pt.beta, pt.gamma)
+    if lo >= 1.0:  # the worst quadratic does not contract: no linear rate
+        return RateCertificate(*args, None, False, "below_quadratic_lower_bound", (1.0, 1.0), 0,
+                               time.perf_counter() - t0, **common)
+    data = _LMIData(A, B, C, D, q)
+    hi, lo, hi_status, last, solves = _search(lambda r: _feasible(data, r, backend), lo, tol, guess, step)
+    certified = hi_status is not None and hi < 1.0  # rate 1 is not a linear rate
+    return RateCertificate(*args, hi if certified else None, certified, hi_status if certified else last,
+                           (lo, hi), solves, time.perf_counter() - t0, **common)
+
+
+def _check_tol(tol: float) -> float:
+    tol = _finite("tol", tol)
+    if not 0 < tol < 1:
+        raise ValueError(f"tol must lie in (0, 1); got {tol}")
+    return tol
+
+
+def _check_backend(backend: str) -> str:
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}; got {backend!r}")
+    return backend
 
 
 # ----------------------------------------------------------------------------------------
 # public
 # ----------------------------------------------------------------------------------------
-def certify_rate(method: str, mu: float, L: float, alpha: Optional[float] = None, beta: Optional[float] = None,
-                 *, tol: float = 1e-6) -> RateCertificate:
-    """Certify a linear rate for ``method`` with fixed ``(alpha, beta)`` on S(mu, L) by bisection on rho.
+def certify_rate(method: Any, mu: float, L: float, alpha: Optional[float] = None, beta: Optional[float] = None,
+                 *, tol: float = 1e-6, guess: Optional[float] = None, backend: str = "clarabel") -> RateCertificate:
+    """Certify a linear rate for a linear method with fixed coefficients on S(mu, L) by bisection on rho.
 
-    Args:
-        method: ``"gd"``, ``"hb"`` or ``"nesterov"``.
-        mu, L: the class, ``0 < mu <= L``.
-        alpha, beta: step and momentum (defaults: :func:`classical_tuning`); ``alpha >= 0``,
-            ``beta in [0, 1)`` (0 for gd).
-        tol: width of the final bisection bracket.
+    Parameters
+    ----------
+    method : str, Method or StateSpace
+        ``"gd"``, ``"hb"``, ``"nesterov"`` (with ``alpha``, ``beta``), the name of another registered
+        linear method, a linear :class:`~polyak.solvers.base.Method` (built-in or user-defined; its
+        hyperparameters must be fixed numbers), or a ``StateSpace`` with matrices ``A, B, C, D``.
+        Nonlinear rules raise ``ValueError`` with the reason.
+    mu, L : float
+        The class, ``0 < mu <= L``.
+    alpha, beta : float, optional
+        For the named methods: step and momentum (defaults: :func:`classical_tuning`); ``alpha >= 0``,
+        ``beta in [0, 1)`` (0 for gd). For a Method: override its hyperparameters of these names.
+    tol : float
+        Width of the final bisection bracket, in (0, 1).
+    guess : float, optional
+        Where to start the search (e.g. a neighbouring point's rate); the result is the same to ``tol``.
+    backend : {"clarabel", "cvxpy"}
+        CLARABEL on directly assembled data (default) or the same SDP through cvxpy.
 
-    Returns:
-        :class:`RateCertificate`; ``rate`` is an upper bound on the linear rate of ``||x_k - x*||``
-        (within ``tol`` of the smallest certifiable rho), or ``None`` with ``certified=False``.
+    Returns
+    -------
+    RateCertificate
+        ``rate`` is an upper bound on the linear rate of ``||x_k - x*||`` (within ``tol`` of the
+        smallest certifiable rho), or ``None`` with ``certified=False``.
     """
-    m, mu, L, alpha, beta, gamma = check_method_params(method, mu, L, alpha, beta)
-    tol = _finite("tol", tol)
-    if not tol > 0:
-        raise ValueError(f"tol must be > 0; got {tol}")
-    t0 = time.perf_counter()
-    sdp = _sdp()
-    mun, an = mu / L, alpha * L  # normalise L -> 1
-    data = _interp_data(mun, 1.0, an, beta, gamma)
-    lo = max(0.0, quadratic_rate(mun, 1.0, an, beta, gamma) - 1e-9)
-    solves = 1
-    ok, status = sdp.feasible(1.0, data)
-    if not ok or lo >= 1.0:
-        return RateCertificate(m, mu, L, alpha, beta, gamma, None, False, status, (min(lo, 1.0), 1.0), solves,
-                               time.perf_counter() - t0)
-    hi, hi_status = 1.0, status
-    while hi - lo > tol:
-        mid = 0.5 * (lo + hi)
-        ok, st = sdp.feasible(mid, data)
-        solves += 1
-        if ok:
-            hi, hi_status = mid, st
-        else:
-            lo = mid
-    certified = hi < 1.0
-    return RateCertificate(m, mu, L, alpha, beta, gamma, hi if certified else None, certified,
-                           hi_status, (lo, hi), solves, time.perf_counter() - t0)
+    pt = _resolve(method, mu, L, alpha, beta, "certify_rate")
+    tol = _check_tol(tol)
+    if guess is not None:
+        guess = _finite("guess", guess)
+    return _certify_point(pt, tol, _check_backend(backend), guess)
 
 
-def check_rate(method: str, mu: float, L: float, alpha: Optional[float] = None, beta: Optional[float] = None,
-               *, rate: float) -> tuple:
+def check_rate(method: Any, mu: float, L: float, alpha: Optional[float] = None, beta: Optional[float] = None,
+               *, rate: float, backend: str = "clarabel") -> tuple:
     """Is the claimed linear rate ``rate`` certified (one SDP solve)? Returns ``(certified, status)``.
 
-    ``certified`` is True only for CLARABEL status ``optimal`` with multipliers that pass the
-    a-posteriori check; a claim below the quadratic lower bound is rejected without a solve
-    (status ``"below_quadratic_lower_bound"``).
+    ``method`` as in :func:`certify_rate`. ``certified`` is True only for CLARABEL status ``optimal``
+    with multipliers that pass the a-posteriori check; a claim below the quadratic lower bound is
+    rejected without a solve (status ``"below_quadratic_lower_bound"``).
     """
-    m, mu, L, alpha, beta, gamma = check_method_params(method, mu, L, alpha, beta)
+    pt = _resolve(method, mu, L, alpha, beta, "check_rate")
     rate = _finite("rate", rate)
     if not 0.0 <= rate:
         raise ValueError(f"rate must be >= 0; got {rate}")
-    mun, an = mu / L, alpha * L
-    if rate < quadratic_rate(mun, 1.0, an, beta, gamma) - 1e-9:
+    if rate < pt.quadratic_bound() - 1e-9:
         return False, "below_quadratic_lower_bound"
-    return _sdp().feasible(rate, _interp_data(mun, 1.0, an, beta, gamma))
+    A, B, C, D, q = pt.normalised()
+    return _feasible(_LMIData(A, B, C, D, q), rate, _check_backend(backend))
 
 
-def certify_rates(method: str, mu: float, L_array: Sequence[float], alpha_array: Optional[Sequence] = None,
-                  beta_array: Optional[Sequence] = None, *, tol: float = 1e-6) -> list:
-    """Sweep :func:`certify_rate` over arrays (broadcast together), reusing the one compiled problem.
+_EXTRAPOLATE = {0: (1.0,), 1: (2.0, -1.0), 2: (3.0, -3.0, 1.0)}
 
-    ``mu`` is a scalar or an array; ``alpha_array``/``beta_array`` may be ``None`` (classical tuning at
-    each point) or contain ``None``/NaN-free floats. Returns a list of :class:`RateCertificate`.
+
+def _certify_chunk(points: list, tol: float, backend: str) -> list:
+    """Certify consecutive points; each search starts from a guess extrapolated from the previous ones.
+
+    What is extrapolated (quadratically, from the last three certified points) is the gap between the
+    certified rate and the quadratic lower bound, which varies more slowly than the rate; the first
+    bracket step is the last extrapolation error (or a tenth of the change of the quadratic bound).
     """
+    out, prev, err = [], [], None
+    for pt in points:
+        qlb = pt.quadratic_bound()
+        guess = step = None
+        if prev:
+            gaps = [r - q for q, r in prev[-3:]]
+            coef = _EXTRAPOLATE[len(gaps) - 1]
+            guess = qlb + sum(c * g for c, g in zip(coef, reversed(gaps)))
+            guess = min(max(guess, qlb + 0.5 * tol), 1.0 - 0.5 * tol)
+            step = max(tol, 0.1 * abs(qlb - prev[-1][0])) if err is None else max(tol, 0.5 * err)
+        c = _certify_point(pt, tol, backend, guess, step, qlb=qlb)
+        out.append(c)
+        if c.certified:
+            if guess is not None:
+                err = abs(c.rate - guess)
+            prev.append((qlb, c.rate))
+        else:
+            prev, err = [], None
+    return out
+
+
+def certify_rates(method: Any, mu: Any, L_array: Sequence[float], alpha_array: Optional[Sequence] = None,
+                  beta_array: Optional[Sequence] = None, *, tol: float = 1e-6, executor: Any = None,
+                  chunk: int = 25, backend: str = "clarabel") -> list:
+    """Certify a sweep of points (``mu``, ``L``, ``alpha``, ``beta`` broadcast together).
+
+    Parameters
+    ----------
+    method : str, Method, StateSpace, or a sequence of them (one per point)
+        As in :func:`certify_rate`.
+    mu : float or array
+    L_array : array of float
+    alpha_array, beta_array : array, optional
+        ``None``: classical tuning at each point (named methods) or the Method's own values.
+    tol : float
+        Bisection tolerance at each point.
+    executor : concurrent.futures.Executor, optional
+        Where to run the chunks (a ``ProcessPoolExecutor``, a ``dask.distributed`` client's
+        ``get_executor()``, ...); ``None`` runs them here. The result does not depend on it.
+    chunk : int
+        Points per chunk. Within a chunk each point's search starts from the rates of the previous
+        points (see below), so ~5-6 solves per point instead of ~17; chunks are fixed by
+        the point order alone, so every executor gives the serial numbers.
+    backend : {"clarabel", "cvxpy"}
+
+    Returns
+    -------
+    list of RateCertificate
+        In the order of the points.
+    """
+    tol = _check_tol(tol)
+    backend = _check_backend(backend)
+    if int(chunk) != chunk or chunk < 1:
+        raise ValueError(f"chunk must be a positive integer; got {chunk!r}")
+    chunk = int(chunk)
     Ls = np.atleast_1d(np.asarray(L_array, dtype=float))
-    mus = np.broadcast_to(np.asarray(mu, dtype=float), Ls.shape)
-    al = [None] * Ls.size if alpha_array is None else list(np.broadcast_to(np.asarray(alpha_array, dtype=float), Ls.shape))
-    be = [None] * Ls.size if beta_array is None else list(np.broadcast_to(np.asarray(beta_array, dtype=float), Ls.shape))
-    return [certify_rate(method, float(mus[i]), float(Ls[i]), al[i], be[i], tol=tol) for i in range(Ls.size)]
+    if Ls.ndim != 1:
+        raise ValueError(f"L_array must be one-dimensional; got shape {Ls.shape}")
+    shape = Ls.shape
+    try:
+        mus = np.broadcast_to(np.asarray(mu, dtype=float), shape)
+        al = [None] * Ls.size if alpha_array is None else list(np.broadcast_to(np.asarray(alpha_array, dtype=float), shape))
+        be = [None] * Ls.size if beta_array is None else list(np.broadcast_to(np.asarray(beta_array, dtype=float), shape))
+    except ValueError:
+        raise ValueError("mu, L_array, alpha_array, beta_array must broadcast to one shape") from None
+    if isinstance(method, (list, tuple)):
+        if len(method) != Ls.size:
+            raise ValueError(f"method: a sequence must have one entry per point ({Ls.size}); got {len(method)}")
+        methods = list(method)
+    else:
+        methods = [method] * Ls.size
+    points = [_resolve(methods[i], float(mus[i]), float(Ls[i]), None if al[i] is None else float(al[i]),
+                       None if be[i] is None else float(be[i]), "certify_rates") for i in range(Ls.size)]
+    chunks = [points[i:i + chunk] for i in range(0, len(points), chunk)]
+    if executor is None:
+        parts = [_certify_chunk(c, tol, backend) for c in chunks]
+    else:
+        futures = [executor.submit(_certify_chunk, c, tol, backend) for c in chunks]
+        parts = [f.result() for f in futures]
+    return [c for part in parts for c in part]
