@@ -558,10 +558,14 @@ _STATUS = {
 }
 
 
-_SETTINGS: dict = {}
+# CLARABEL settings of the attempts at one rho: its defaults, then (only if that ends neither
+# "optimal" with a passing check nor "infeasible", e.g. InsufficientProgress in the thin band above
+# the threshold) without static regularisation. Measured on the Nesterov sweep at kappa near 1000: the
+# retry removes the non-optimal verdicts scattered among certified rhos just above the threshold.
+_ATTEMPTS: tuple = ({}, {"static_regularization_enable": False})
 
 
-def _clarabel_solve(data: _LMIData, rho: float) -> tuple:
+def _clarabel_solve(data: _LMIData, rho: float, attempt: int = 0) -> tuple:
     """One direct CLARABEL solve at rho: ``(status, P, lam, nu, tau)`` (None values unless optimal)."""
     import clarabel
 
@@ -569,7 +573,7 @@ def _clarabel_solve(data: _LMIData, rho: float) -> tuple:
     G = cd.sp.csc_matrix(cd.G0 + (rho * rho) * cd.G2)
     settings = clarabel.DefaultSettings()
     settings.verbose = False
-    for key, value in _SETTINGS.items():
+    for key, value in _ATTEMPTS[attempt].items():
         setattr(settings, key, value)
     try:
         sol = clarabel.DefaultSolver(cd.Pobj, cd.q, G, cd.h, cd.cones, settings).solve()
@@ -652,13 +656,19 @@ def _cvxpy_solve(data: _LMIData, rho: float) -> tuple:
 
 def _feasible(data: _LMIData, rho: float, backend: str) -> tuple:
     """Solve at rho; return ``(accepted, status)``: accepted only if ``optimal`` and the check passes."""
-    solve = _clarabel_solve if backend == "clarabel" else _cvxpy_solve
-    status, P, lam, nu, tau = solve(data, rho)
-    if status != "optimal":
-        return False, status
-    if not data.check(rho, P, lam, nu, tau):
-        return False, "optimal_failed_check"
-    return True, status
+    attempts = len(_ATTEMPTS) if backend == "clarabel" else 1
+    for attempt in range(attempts):
+        if backend == "clarabel":
+            status, P, lam, nu, tau = _clarabel_solve(data, rho, attempt=attempt)
+        else:
+            status, P, lam, nu, tau = _cvxpy_solve(data, rho)
+        if status == "optimal":
+            if data.check(rho, P, lam, nu, tau):
+                return True, status
+            status = "optimal_failed_check"
+        elif status == "infeasible":
+            break
+    return False, status
 
 
 # ----------------------------------------------------------------------------------------
@@ -667,61 +677,69 @@ def _feasible(data: _LMIData, rho: float, backend: str) -> tuple:
 def _search(feasible, lo: float, tol: float, guess: Optional[float] = None, step: Optional[float] = None):
     """Smallest certified rho in (lo, 1) to ``tol``; ``lo`` is known not certifiable.
 
-    Without ``guess``: check rho = 1 first (nothing certified there: stop), then bisect [lo, 1].
-    With ``guess``: grow a bracket around it (steps ``step``, doubling), then bisect. Returns
-    ``(hi, lo, hi_status, last_status, solves)``; ``hi`` is 1.0 unless a solve at ``hi`` was accepted.
+    The search runs on the lattice ``rho_i = lo + i h``, ``h = (1 - lo) / 2^K <= tol`` (i = 0..2^K),
+    and returns the lattice point where the verdict switches, so its result does not depend on where
+    it started (for verdicts monotone in rho, which they are in exact arithmetic: see the module
+    docstring). Without ``guess``: check rho = 1 first (nothing certified there: stop), then bisect.
+    With ``guess``: grow a bracket around it (steps of ``step``, doubling), then bisect. Returns
+    ``(hi, lo, hi_status, last_status, solves)``; ``hi_status`` is None unless a solve at ``hi`` was
+    accepted.
     """
-    hi, hi_ok, hi_status, last, solves = 1.0, False, None, None, 0
+    K = max(0, math.ceil(math.log2((1.0 - lo) / tol)))
+    N = 2 ** K
+    h = (1.0 - lo) / N
+    last, solves = None, 0
 
-    def probe(r):
+    def rho(i: int) -> float:
+        return 1.0 if i >= N else lo + i * h
+
+    def probe(i: int):
         nonlocal solves, last
-        ok, st = feasible(r)
+        ok, st = feasible(rho(i))
         solves += 1
         last = st
         return ok, st
 
+    i_lo, i_hi, hi_status = 0, N, None  # i_lo: not certifiable; i_hi: certified (if hi_status) or N
     if guess is None or not (lo < guess < 1.0):
-        ok, st = probe(1.0)
+        ok, st = probe(N)
         if not ok:
             return 1.0, lo, None, st, solves
-        hi, hi_ok, hi_status = 1.0, True, st
+        hi_status = st
     else:
-        d = max(tol, step or tol)
-        p = guess
+        d = max(1, int(round(max(tol, step or tol) / h)))
+        p = min(max(int(round((guess - lo) / h)), 1), N)
         ok, st = probe(p)
         if ok:
-            hi, hi_ok, hi_status = p, True, st
-            while True:  # go down until infeasible or below lo
-                q = hi - d
-                if q <= lo:
-                    break
-                ok, st = probe(q)
+            i_hi, hi_status = p, st
+            while i_hi - d > i_lo:  # go down until not certified
+                ok, st = probe(i_hi - d)
                 if ok:
-                    hi, hi_status = q, st
+                    i_hi, hi_status = i_hi - d, st
                     d *= 2
                 else:
-                    lo = q
+                    i_lo = i_hi - d
                     break
         else:
-            lo = p
-            while True:  # go up until feasible or at 1
-                q = min(lo + d, 1.0)
+            i_lo = p
+            while True:  # go up until certified, or not certified at 1
+                q = min(i_lo + d, N)
                 ok, st = probe(q)
                 if ok:
-                    hi, hi_ok, hi_status = q, True, st
+                    i_hi, hi_status = q, st
                     break
-                lo = q
-                if q >= 1.0:
-                    return 1.0, lo, None, st, solves
+                i_lo = q
+                if q >= N:
+                    return 1.0, rho(i_lo), None, st, solves
                 d *= 2
-    while hi - lo > tol:
-        mid = 0.5 * (lo + hi)
+    while i_hi - i_lo > 1:
+        mid = (i_lo + i_hi) // 2
         ok, st = probe(mid)
         if ok:
-            hi, hi_status = mid, st
+            i_hi, hi_status = mid, st
         else:
-            lo = mid
-    return hi, lo, (hi_status if hi_ok else None), last, solves
+            i_lo = mid
+    return rho(i_hi), rho(i_lo), hi_status, last, solves
 
 
 def _certify_point(pt: _Point, tol: float, backend: str, guess=None, step=None, qlb=None) -> RateCertificate:
