@@ -1,38 +1,58 @@
-"""Benchmark: a 100-point sweep of certified rates against kappa (heavy ball, Nesterov), and of N-step
-worst cases, polyak against AutoLyap and PEPit, in one process.
+"""Benchmark: 100-point sweeps of certified rates against kappa (heavy ball, Nesterov) and of N-step
+worst cases, polyak against AutoLyap and PEPit, in one process; workers; a user-defined method
+against the built-in of the same form; where the time of one solve goes.
 
 What is compared
 ----------------
 * Rates (polyak vs AutoLyap 0.2.1): the smallest rho for which an iteration-independent quadratic
   Lyapunov function with a function-value term is certified over S(mu, L), found by bisection
-  (tolerance 1e-6) with CLARABEL through cvxpy, only status "optimal" accepted on both sides
-  (AutoLyap: ``SolverOptions(backend="cvxpy", cvxpy_solver="CLARABEL", cvxpy_accept_inaccurate=False)``,
-  ``LinearConvergence.bisection_search_rho`` with ``get_parameters_distance_to_solution``; AutoLyap's
-  rho contracts V, i.e. it is our rho^2, so sqrt is compared). The Lyapunov ansatz is the same for heavy
-  ball (state (x_k, x_{k-1}, grad f(x_k)) and f(x_k)); for Nesterov AutoLyap's lower bound is on
-  ||y_k - y*|| where ours is on ||x_k - x*||, so the numbers may differ slightly.
-  polyak compiles its SDP once; AutoLyap builds a cvxpy problem per point.
-* N-step worst cases (polyak.verify.pep vs PEPit 0.5.1): ||x_N - x*||^2 / ||x_0 - x*||^2, N = 5, the
-  same SDP; PEPit rebuilds and recompiles it per point, polyak updates parameters.
-  PEPit has no rate-bisection tool; this is its comparable quantity.
+  (tolerance 1e-6) with CLARABEL, only status "optimal" accepted on both sides (AutoLyap:
+  ``SolverOptions(backend="cvxpy", cvxpy_solver="CLARABEL", cvxpy_accept_inaccurate=False)``,
+  ``LinearConvergence.bisection_search_rho`` with ``get_parameters_distance_to_solution``, tol 1e-6 on
+  its rho = our rho^2, so sqrt is compared). AutoLyap's lower bound is ``||y_k - y*||^2`` (y: where the
+  gradient is taken), ours ``||x_k - x*||^2`` (state 0). For heavy ball y = x: the same quantity. For
+  Nesterov, polyak is run on the state-space realisation with state (y_k, x_{k-1}) (a StateSpace: the
+  user-defined path) so that both bound the same quantity; the built-in ``"nesterov"`` (state
+  (x_k, x_{k-1})) is timed too and its difference reported.
+  polyak: ``certify_rates`` (direct CLARABEL data, searches bracketed from the neighbouring points in
+  chunks of 25); "single" = ``certify_rate`` per point (plain bisection from the quadratic bound);
+  "first version" = the cvxpy DPP path of the first landing (kept as ``backend="cvxpy"``), plain
+  bisection. AutoLyap builds a cvxpy problem per point.
+* Workers: ``certify_rates(..., executor=ProcessPoolExecutor(w))`` on a 200-point heavy-ball sweep,
+  w = 1 and 2 (pools started before timing), results checked identical to the serial run.
+* User-defined vs built-in: the same heavy-ball sweep given as StateSpace objects (what
+  ``polyak.solvers.linear.state_space`` of a user's method returns) vs the name ``"hb"``.
+* N-step worst cases (polyak.verify.pep vs PEPit 0.5.1): ||x_N - x*||^2 / ||x_0 - x*||^2, N = 5.
 
 Tunings: heavy ball alpha = 1/L, beta = 0.5 (the quadratic-optimal pair has no certificate for kappa
 above ~20, which would make the sweep trivial); Nesterov alpha = 1/L, beta = (sqrt k - 1)/(sqrt k + 1).
 kappa = logspace(0.5, 3, 100), mu = 1.
 
-Run: python benchmarks/certify_sweep.py [--points 100] [--write]
+Run: python benchmarks/certify_sweep.py [--points 100] [--write] [--no-pep]
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import math
+import os
 import platform
+import pstats
 import subprocess
 import time
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
+
+
+@dataclass(frozen=True)
+class StateSpace:
+    A: np.ndarray
+    B: np.ndarray
+    C: np.ndarray
+    D: np.ndarray
 
 
 def tunings(method, k):
@@ -41,10 +61,39 @@ def tunings(method, k):
     return 1.0 / k, (math.sqrt(k) - 1) / (math.sqrt(k) + 1)
 
 
-def polyak_rates(method, kappas):
+def hb_ss(a, b):
+    return StateSpace(np.array([[1 + b, -b], [1.0, 0]]), np.array([[-a], [0.0]]), np.array([[1.0, 0.0]]),
+                      np.zeros((1, 1)))
+
+
+def nesterov_y_first(a, b):
+    """Nesterov with state (y_k, x_{k-1}): y_{k+1} = (1 + b) x_{k+1} - b x_k, x_{k+1} = y_k - a g(y_k)."""
+    A = np.array([[1 + b, -b], [1.0, 0]])
+    B = np.array([[-a], [0.0]])
+    C = np.array([[1 + b, -b]])
+    T = np.array([[1 + b, -b], [0.0, 1.0]])
+    Ti = np.linalg.inv(T)
+    return StateSpace(T @ A @ Ti, T @ B, C @ Ti, np.zeros((1, 1)))
+
+
+def polyak_sweep(method, kappas, executor=None, tol=1e-6):
+    from polyak.verify.certificates import certify_rates
+
+    a = [tunings(method, k)[0] for k in kappas]
+    b = [tunings(method, k)[1] for k in kappas]
+    if method == "nesterov-y":
+        systems = [nesterov_y_first(*tunings("nesterov", k)) for k in kappas]
+        return [c.rate for c in certify_rates(systems, 1.0, kappas, tol=tol, executor=executor)]
+    if method == "hb-ss":
+        systems = [hb_ss(*tunings("hb", k)) for k in kappas]
+        return [c.rate for c in certify_rates(systems, 1.0, kappas, tol=tol, executor=executor)]
+    return [c.rate for c in certify_rates(method, 1.0, kappas, a, b, tol=tol, executor=executor)]
+
+
+def polyak_single(method, kappas, backend="clarabel"):
     from polyak.verify.certificates import certify_rate
 
-    return [certify_rate(method, 1.0, k, *tunings(method, k), tol=1e-6).rate for k in kappas]
+    return [certify_rate(method, 1.0, k, *tunings(method, k), tol=1e-6, backend=backend).rate for k in kappas]
 
 
 def autolyap_rates(method, kappas):
@@ -78,9 +127,9 @@ def pepit_pep(method, kappas, N):
     return [pep_with_pepit(method, N, 1.0, k, *tunings(method, k), metric="dist") for k in kappas]
 
 
-def timed(fn, *args):
+def timed(fn, *args, **kw):
     t0 = time.perf_counter()
-    out = fn(*args)
+    out = fn(*args, **kw)
     return out, time.perf_counter() - t0
 
 
@@ -104,46 +153,114 @@ def machine():
                  if l.startswith("Model name")][0]
     except Exception:  # pragma: no cover
         model = platform.processor()
-    import os
-
     return (f"{os.cpu_count()} cores, {model}; Python {platform.python_version()}, numpy {np.__version__}, "
             f"cvxpy {cvxpy.__version__}, clarabel {clarabel.__version__}")
+
+
+def load():
+    return "load average " + ", ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def profile_split(fn, *args):
+    """Fractions of the time of fn spent inside CLARABEL's solve and inside cvxpy's Problem.solve."""
+    pr = cProfile.Profile()
+    t0 = time.perf_counter()
+    pr.enable()
+    fn(*args)
+    pr.disable()
+    total = time.perf_counter() - t0
+    st = pstats.Stats(pr)
+    solve = sum(v[3] for k, v in st.stats.items() if "DefaultSolver" in k[2] and "solve" in k[2])
+    cvx = sum(v[3] for k, v in st.stats.items()
+              if k[0].endswith(os.path.join("cvxpy", "problems", "problem.py")) and k[2] == "solve")
+    return solve / total, cvx / total
+
+
+def _noop():
+    return None
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--points", type=int, default=100)
     ap.add_argument("--N", type=int, default=5)
+    ap.add_argument("--no-pep", action="store_true", help="skip the PEP rows")
     ap.add_argument("--write", action="store_true", help="write the section into BENCHMARKS.md")
     args = ap.parse_args()
     warnings.simplefilter("ignore")  # AutoLyap/PEPit solves warn on inaccurate intermediate solutions
     kappas = np.logspace(0.5, 3, args.points)
-    # warm-up (imports, first compilation) outside the timings, counted separately
     from polyak.verify.certificates import certify_rate
-    from polyak.verify.pep import worst_case
 
     t0 = time.perf_counter()
     certify_rate("hb", 1.0, 10.0, 0.1, 0.5)
-    worst_case("hb", args.N, 1.0, 10.0, 0.1, 0.5)
+    certify_rate("hb", 1.0, 10.0, 0.1, 0.5, backend="cvxpy")
+    if not args.no_pep:
+        from polyak.verify.pep import worst_case
+
+        worst_case("hb", args.N, 1.0, 10.0, 0.1, 0.5)
     compile_s = time.perf_counter() - t0
-    rows = []
+    loads = [load()]
+    rows, notes = [], []
     for method in ("hb", "nesterov"):
-        ours, t_ours = timed(polyak_rates, method, kappas)
+        ours_name = method if method == "hb" else "nesterov-y"
+        ours, t_ours = timed(polyak_sweep, ours_name, kappas)
+        single, t_single = timed(polyak_single, method, kappas)
+        first, t_first = timed(polyak_single, method, kappas, backend="cvxpy")
         theirs, t_al = timed(autolyap_rates, method, kappas)
-        rows.append((f"rate sweep, {method}", "AutoLyap", t_ours, t_al, maxdiff(ours, theirs),
+        label = "hb" if method == "hb" else "nesterov (state (y_k, x_{k-1}))"
+        rows.append((f"rate sweep, {label}", "AutoLyap", t_ours, t_al, maxdiff(ours, theirs),
                      sum(r is not None for r in ours), sum(r is not None for r in theirs)))
-        pw, t_pw = timed(polyak_pep, method, kappas, args.N)
-        pp, t_pp = timed(pepit_pep, method, kappas, args.N)
-        rows.append((f"PEP N={args.N} sweep, {method}", "PEPit", t_pw, t_pp, maxdiff(pw, pp, relative=True),
-                     sum(r is not None for r in pw), sum(r is not None for r in pp)))
-        print(f"{method}: rates at kappa 10, 100, 1000: " + ", ".join(
-            f"{k:.0f}: {certify_rate(method, 1.0, k, *tunings(method, k)).rate:.6f}" for k in (10.0, 100.0, 1000.0)))
+        rows.append((f"rate sweep, {method}, single calls", "AutoLyap", t_single, t_al, maxdiff(single, theirs),
+                     sum(r is not None for r in single), sum(r is not None for r in theirs)))
+        rows.append((f"rate sweep, {method}, first version (cvxpy)", "AutoLyap", t_first, t_al, maxdiff(first, theirs),
+                     sum(r is not None for r in first), sum(r is not None for r in theirs)))
+        if method == "nesterov":
+            builtin, t_builtin = timed(polyak_sweep, "nesterov", kappas)
+            notes.append(f"built-in nesterov (x-measure) sweep {t_builtin:.2f} s, {t_al / t_builtin:.1f}x AutoLyap; "
+                         f"max |x-measure - y-measure| = {maxdiff(builtin, ours):.1e}, "
+                         f"max |x-measure - AutoLyap (y)| = {maxdiff(builtin, theirs):.1e}, "
+                         f"max |x-measure sweep - first version| = {maxdiff(builtin, first):.1e}")
+        notes.append(f"{method}: max |sweep - single| = {maxdiff(ours if method == 'hb' else builtin, single):.1e}, "
+                     f"max |single - first version| = {maxdiff(single, first):.1e}")
+        if not args.no_pep:
+            pw, t_pw = timed(polyak_pep, method, kappas, args.N)
+            pp, t_pp = timed(pepit_pep, method, kappas, args.N)
+            rows.append((f"PEP N={args.N} sweep, {method}", "PEPit", t_pw, t_pp, maxdiff(pw, pp, relative=True),
+                         sum(r is not None for r in pw), sum(r is not None for r in pp)))
+        loads.append(load())
+    # where the time goes (one sweep each)
+    f_solve_new, f_cvx_new = profile_split(polyak_sweep, "hb", kappas[:30])
+    f_solve_old, f_cvx_old = profile_split(polyak_single, "hb", kappas[:10], "cvxpy")
+    # user-defined (StateSpace) vs built-in, same form; interleaved rounds, best of 3
+    t_b, t_u = [], []
+    for _ in range(3):
+        rb, tb = timed(polyak_sweep, "hb", kappas)
+        ru, tu = timed(polyak_sweep, "hb-ss", kappas)
+        t_b.append(tb)
+        t_u.append(tu)
+    assert rb == ru, "user-defined and built-in heavy ball must give the same numbers"
+    # workers on a 200-point sweep
+    from concurrent.futures import ProcessPoolExecutor
+
+    k200 = np.logspace(0.5, 3, 200)
+    serial, t_serial = timed(polyak_sweep, "hb", k200)
+    wtimes = {}
+    for w in (1, 2):
+        with ProcessPoolExecutor(max_workers=w) as ex:
+            list(ex.map(_noop, range(w)))  # start the workers
+            polyak_sweep("hb", k200[:4], executor=ex)  # imports in the workers
+            res, wt = timed(polyak_sweep, "hb", k200, executor=ex)
+        assert res == serial, "workers must give the serial numbers"
+        wtimes[w] = wt
+    loads.append(load())
     lines = [
         "## Certificates sweep",
         "",
         f"Machine: {machine()}. Script: `python benchmarks/certify_sweep.py --write` "
         f"({args.points} values of kappa in logspace(0.5, 3), mu = 1; one process; one-off compilation and "
-        f"imports {compile_s:.2f} s, excluded). See the script's docstring for exactly what is compared.",
+        f"imports {compile_s:.2f} s, excluded). Shared machine: {'; '.join(loads)} during the run (other "
+        "jobs on the same 2 cores), so absolute times are inflated; the ratios are in-process. See the "
+        "script's docstring for exactly what is compared.",
         "",
         "| sweep | reference | polyak (s) | reference (s) | speed-up | max difference | certified (polyak / ref) |",
         "| --- | --- | ---: | ---: | ---: | ---: | --- |",
@@ -151,6 +268,17 @@ def main():
     for name, ref, a, b, d, na, nb in rows:
         kind = "abs. in rho" if "rate" in name else "relative"
         lines.append(f"| {name} | {ref} | {a:.2f} | {b:.2f} | {b / a:.1f}x | {d:.1e} ({kind}) | {na} / {nb} |")
+    lines += [
+        "",
+        f"Workers (200-point heavy-ball sweep, `ProcessPoolExecutor`, results identical to the serial run): "
+        f"serial {t_serial:.2f} s, 1 worker {wtimes[1]:.2f} s, 2 workers {wtimes[2]:.2f} s: "
+        f"speed-up 2 vs 1 workers {wtimes[1] / wtimes[2]:.2f}x.",
+        f"User-defined vs built-in (the heavy-ball sweep as StateSpace objects vs the name \"hb\", best of 3): "
+        f"{min(t_u):.2f} s vs {min(t_b):.2f} s, ratio {min(t_u) / min(t_b):.2f}; same numbers.",
+        f"Where the time goes (cProfile): bracketed direct-CLARABEL sweep: {100 * f_solve_new:.0f}% inside "
+        f"CLARABEL's solve, {100 * f_cvx_new:.0f}% in cvxpy; first version (cvxpy DPP, one compiled problem): "
+        f"{100 * f_solve_old:.0f}% inside CLARABEL's solve, {100 * f_cvx_old:.0f}% in cvxpy's Problem.solve.",
+    ] + [f"Notes: {n}." for n in notes]
     text = "\n".join(lines) + "\n"
     print(text)
     if args.write:

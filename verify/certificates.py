@@ -62,9 +62,13 @@ conic data of the SDP is assembled once as ``G(rho) = G_0 + rho^2 G_2`` and hand
 directly (``backend="clarabel"``, the default: cvxpy's per-solve canonicalisation cost 88% of the time
 of a solve of this size); ``backend="cvxpy"`` solves the same SDP written in cvxpy (one DPP-compiled
 problem per shape (n, m)) and is the cross-check of the direct assembly in the tests. The search
-starts from the quadratic lower bound (no rate below the worst quadratic can be certified) and, in a
-sweep, from a guess extrapolated from the neighbouring points (a bracket grown around the guess, then
-bisection to ``tol``). A point is feasible only if CLARABEL returns ``Solved`` (status ``optimal``)
+starts from the quadratic lower bound ``lo`` (no rate below the worst quadratic can be certified) and
+runs on the bisection lattice ``lo + i (1 - lo) / 2^K`` (spacing <= ``tol``): the result is the lattice
+point where the verdict switches, whatever the starting point, so a sweep can start each point from a
+guess extrapolated from its neighbours (a bracket grown around the guess, then bisection) and still
+return the numbers of independent calls (up to solver noise within ~1e-6 of the threshold). A solve
+that ends neither ``optimal`` nor ``infeasible`` (e.g. CLARABEL's InsufficientProgress in the thin band
+just above the threshold) is retried once without static regularisation. A point is feasible only if CLARABEL returns ``Solved`` (status ``optimal``)
 *and* the returned multipliers pass an a-posteriori check (eigenvalues of both matrix inequalities,
 signs of the multipliers, the function-value equations), evaluated from the original matrices, not
 from the assembled conic data; ``optimal_inaccurate``, ``infeasible``, a solver error or a failed
@@ -101,7 +105,7 @@ import math
 import threading
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Optional, Sequence
 
 import numpy as np
@@ -234,10 +238,14 @@ def quadratic_rate(mu: float, L: float, alpha: float, beta: float, gamma: float,
     vanishes; every evaluated lambda is a function of the class, so the value is a valid lower bound.
     For a general linear method see :func:`polyak.verify.quadratic.quadratic_rate`.
     """
+    return _quadratic_rate_affine(1 + beta, -alpha * (1 + gamma), beta, -alpha * gamma, mu, L, grid)
+
+
+def _quadratic_rate_affine(a0: float, a1: float, d0: float, d1: float, mu: float, L: float, grid: int = 2001) -> float:
+    """max over lambda in [mu, L] of the spectral radius of a 2x2 matrix with trace a0 + a1 lambda and
+    determinant d0 + d1 lambda (grid, endpoints and the double-root points)."""
     lam = np.linspace(mu, L, grid)
     # discriminant t^2 - 4 d = 0 with t, d affine in lambda: add its real roots in [mu, L]
-    a1, a0 = -alpha * (1 + gamma), 1 + beta
-    d1, d0 = -alpha * gamma, beta
     roots = np.roots([a1 * a1, 2 * a0 * a1 - 4 * d1, a0 * a0 - 4 * d0]) if a1 != 0 else np.array([])
     roots = np.real(roots[np.isreal(roots)]) if roots.size else roots
     lam = np.concatenate([lam, roots[(roots >= mu) & (roots <= L)]])
@@ -252,8 +260,16 @@ def quadratic_rate(mu: float, L: float, alpha: float, beta: float, gamma: float,
 def _quadratic_bound_ss(A, B, C, D, mu: float, L: float, grid: int = 2001) -> float:
     """max over lambda in [mu, L] (grid, endpoints included) of the spectral radius of
     A + lambda B (I - lambda D)^{-1} C: every grid point is a quadratic of the class, so a lower bound."""
+    n, m = B.shape
+    if n == 2 and m == 1:
+        # T(lambda) = A + lambda B C: trace and determinant affine in lambda (B C has rank 1)
+        b, c = B[:, 0], C[0]
+        adj = np.array([[A[1, 1], -A[0, 1]], [-A[1, 0], A[0, 0]]])
+        return _quadratic_rate_affine(A[0, 0] + A[1, 1], float(c @ b), A[0, 0] * A[1, 1] - A[0, 1] * A[1, 0],
+                                      float(c @ adj @ b), mu, L, grid)
+    if n == 1 and m == 1:
+        return max(abs(A[0, 0] + lam_ * B[0, 0] * C[0, 0]) for lam_ in (mu, L))
     lam = np.linspace(mu, L, grid)
-    m = D.shape[0]
     Ms = np.eye(m)[None] - lam[:, None, None] * D[None]
     K = np.linalg.solve(Ms, np.broadcast_to(C, (grid,) + C.shape))  # (I - lam D)^{-1} C
     T = A[None] + lam[:, None, None] * np.einsum("ij,gjk->gik", B, K)
@@ -375,6 +391,8 @@ def _resolve(method: Any, mu: float, L: float, alpha=None, beta=None, tool: str 
                              "hyperparameters; a StateSpace carries its coefficients")
         name = str(getattr(method, "name", "state-space"))
         return _Point(name, mu, L, *_check_state_space(name, method.A, method.B, method.C, method.D))
+    if hasattr(method, "rule") and not hasattr(method, "hyper") and callable(method):
+        method = method()  # a linear method's definition (polyak.linear_method): its default hyperparameters
     if hasattr(method, "rule"):  # a polyak Method
         if alpha is not None or beta is not None:
             method = method.with_hyper(**{k: v for k, v in (("alpha", alpha), ("beta", beta)) if v is not None})
@@ -398,67 +416,150 @@ def _vec(M: np.ndarray) -> np.ndarray:
     return M.reshape(-1, order="F")
 
 
+_SVEC_CACHE: dict = {}
+
+
 def _svec_index(n: int):
-    """Indices (i, j), i <= j, of CLARABEL's PSD-triangle order (upper triangle, column-major)."""
-    return [(i, j) for j in range(n) for i in range(j + 1)]
+    """Row and column indices (i <= j) of CLARABEL's PSD-triangle order (upper triangle, column-major)
+    and the scale (1 on the diagonal, sqrt 2 off it)."""
+    if n not in _SVEC_CACHE:
+        rows = np.array([i for j in range(n) for i in range(j + 1)])
+        cols = np.array([j for j in range(n) for i in range(j + 1)])
+        _SVEC_CACHE[n] = (rows, cols, np.where(rows == cols, 1.0, math.sqrt(2.0)))
+    return _SVEC_CACHE[n]
 
 
 def _svec(M: np.ndarray) -> np.ndarray:
-    n = M.shape[0]
-    return np.array([M[i, j] * (1.0 if i == j else math.sqrt(2.0)) for i, j in _svec_index(n)])
+    """svec of a symmetric matrix, or of each matrix of a stack (..., n, n)."""
+    rows, cols, scale = _svec_index(M.shape[-1])
+    return M[..., rows, cols] * scale
 
 
-def _interp_matrix(mu: float, L: float, xi, gi, xj, gj) -> np.ndarray:
-    """Quadratic part of the interpolation inequality phi_ij <= 0 (taylor2017 Thm 4, scaled by 1 - mu/L)::
+def _outer(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.einsum("pa,pb->pab", a, b)
+
+
+def _interp_stack(mu: float, L: float, X, G, I, J) -> np.ndarray:
+    """Quadratic parts of the interpolation inequalities phi_ij <= 0 (taylor2017 Thm 4, scaled by
+    1 - mu/L) for all pairs (i, j) = (I[p], J[p]) of points with rows X (positions), G (gradients)::
 
         (1 - mu/L)(f_j - f_i + <g_j, x_i - x_j>) + 1/2 [|g_i - g_j|^2 / L + mu |x_i - x_j|^2
                                                         - 2 (mu/L) <g_i - g_j, x_i - x_j>] <= 0
     """
     q = mu / L
-    dx, dg = xi - xj, gi - gj
-    M = (1 - q) * 0.5 * (np.outer(gj, dx) + np.outer(dx, gj))
-    M += 0.5 * (np.outer(dg, dg) / L + mu * np.outer(dx, dx) - q * (np.outer(dg, dx) + np.outer(dx, dg)))
+    dx, dg, gj = X[I] - X[J], G[I] - G[J], G[J]
+    M = (1 - q) * 0.5 * (_outer(gj, dx) + _outer(dx, gj))
+    M += 0.5 * (_outer(dg, dg) / L + mu * _outer(dx, dx) - q * (_outer(dg, dx) + _outer(dx, dg)))
     return M
+
+
+class _Structure:
+    """What the rate LMI of a shape (n, m) needs that does not depend on the method's coefficients:
+    selections, pairs, the rho^2 part of the conic data, cones (built once per shape, then shared)."""
+
+    def __init__(self, n: int, m: int) -> None:
+        import clarabel
+        import scipy.sparse as sp
+
+        self.sp = sp
+        self.n, self.m = n, m
+        ns, nw = n + m, n + 2 * m
+        self.ns, self.nw = ns, nw
+        Z = np.zeros
+        self.E0 = np.hstack([np.eye(ns), Z((ns, m))])
+        self.Gk = np.hstack([Z((m, n)), np.eye(m), Z((m, m))])
+        self.Gk1 = np.hstack([Z((m, n + m)), np.eye(m)])
+        self.G = np.vstack([self.Gk, self.Gk1, Z((1, nw))])  # gradients of y_k^1..m, y_{k+1}^1..m, x*
+        F = np.vstack([np.eye(2 * m), Z((1, 2 * m))])
+        npts = 2 * m + 1
+        self.pairs = [(i, j) for i in range(npts) for j in range(npts) if i != j]
+        self.I, self.J = (np.array(v) for v in zip(*self.pairs))
+        self.Af1 = (F[self.J] - F[self.I]).T  # (2m, npairs), times (1 - mu/L)
+        pos_pts = list(range(m)) + [2 * m]  # positivity: pairs among y_k^1..m and x*, in s coordinates
+        self.pos_pairs = [(i, j) for i in pos_pts for j in pos_pts if i != j]
+        self.Ip, self.Jp = (np.array(v) for v in zip(*self.pos_pairs))
+        self.Afpos1 = (F[self.Jp] - F[self.Ip])[:, :m].T  # (m, npos), times (1 - mu/L)
+        self.e1 = np.zeros((ns, ns))
+        self.e1[0, 0] = 1.0
+        # conic data: x = (p (svec-coordinates of P), lam, nu, tau); G(rho) x + s = h, s in K
+        self.pidx = [(i, j) for j in range(ns) for i in range(j + 1)]  # P = sum p_c S_c
+        self.PI, self.PJ = (np.array(v) for v in zip(*self.pidx))
+        self.half = np.where(self.PI == self.PJ, 0.5, 1.0)[:, None, None]
+        npv, nnu, ntau = len(self.pidx), len(self.pairs), len(self.pos_pairs)
+        self.sl = (slice(0, npv), slice(npv, npv + m), slice(npv + m, npv + m + nnu),
+                   slice(npv + m + nnu, npv + m + nnu + ntau))
+        nx = npv + m + nnu + ntau
+        nz, nnn = 3 * m, m + nnu + ntau
+        nt1, nt2 = nw * (nw + 1) // 2, ns * (ns + 1) // 2
+        self.rows = (slice(0, m), slice(m, 2 * m), slice(2 * m, 3 * m), slice(nz + nnn, nz + nnn + nt1),
+                     slice(nz + nnn + nt1, nz + nnn + nt1 + nt2))
+        G0 = np.zeros((nz + nnn + nt1 + nt2, nx))
+        G2 = np.zeros_like(G0)
+        h = np.zeros(G0.shape[0])
+        _, sl_, snu, stau = self.sl
+        r_f0, r_f1, r_pos, r_dec, r_psd = self.rows
+        # zero cone: Af[:m] nu + rho^2 lam = 0; Af[m:] nu - lam = 0; Afpos tau + lam = 0
+        G2[r_f0, sl_] = np.eye(m)
+        G0[r_f1, sl_] = -np.eye(m)
+        G0[r_pos, sl_] = np.eye(m)
+        # nonnegative cone: s = (lam, nu, tau)
+        G0[nz:nz + nnn, npv:] = -np.eye(nnn)
+        # PSD (decrease): s = -LMI(x), i.e. G x = svec(E1' P E1 - rho^2 E0' P E0 - sum nu Q)
+        G2[r_dec, :npv] = -_svec(self.sym_basis(self.E0)).T
+        # PSD (positivity): s = svec(P - e1 + sum tau Qpos), i.e. G x = -svec(P + sum tau Qpos), h = -svec(e1)
+        G0[r_psd, :npv] = -_svec(self.sym_basis(np.eye(ns))).T
+        h[r_psd] = -_svec(self.e1)
+        self.G0, self.G2, self.h, self.nx = G0, G2, h, nx
+        self.cones = [clarabel.ZeroConeT(nz), clarabel.NonnegativeConeT(nnn), clarabel.PSDTriangleConeT(nw),
+                      clarabel.PSDTriangleConeT(ns)]
+        self.Pobj = sp.csc_matrix((nx, nx))
+        self.q = np.zeros(nx)
+
+    def sym_basis(self, E: np.ndarray) -> np.ndarray:
+        """E' S_c E for every basis matrix S_c = e_i e_j' + e_j e_i' (i < j) or e_i e_i' of P."""
+        M = _outer(E[self.PI], E[self.PJ])
+        return self.half * (M + M.transpose(0, 2, 1))
+
+
+_STRUCTURES: dict = {}
+_STRUCT_LOCK = threading.Lock()
+
+
+def _structure(n: int, m: int) -> _Structure:
+    key = (n, m)
+    if key not in _STRUCTURES:
+        with _STRUCT_LOCK:
+            if key not in _STRUCTURES:
+                _STRUCTURES[key] = _Structure(n, m)
+    return _STRUCTURES[key]
 
 
 class _LMIData:
     """Every matrix of the rate LMI for a normalised (A, B, C, D) on S(mu, 1).
 
     Coordinates w = (xi_k, u_k, u_{k+1}) (size n + 2m), s_k = (xi_k, u_k) (size n + m); function
-    values (f(y_k^1..m), f(y_{k+1}^1..m)); x* = 0, g* = 0, f* = 0.
+    values (f(y_k^1..m), f(y_{k+1}^1..m)); x* = 0, g* = 0, f* = 0. Points: y_k^i = C_i xi_k + D_i u_k,
+    y_{k+1}^i = C_i (A xi_k + B u_k) + D_i u_{k+1}, and x*.
     """
 
     def __init__(self, A, B, C, D, mu: float) -> None:
         n, m = A.shape[0], B.shape[1]
-        self.n, self.m = n, m
-        ns, nw = n + m, n + 2 * m
-        self.ns, self.nw = ns, nw
+        st = self.st = _structure(n, m)
+        self.n, self.m, self.ns, self.nw = n, m, st.ns, st.nw
         Z = np.zeros
-        self.E0 = np.hstack([np.eye(ns), Z((ns, m))])
-        self.E1 = np.vstack([np.hstack([A, B, Z((n, m))]), np.hstack([Z((m, n + m)), np.eye(m)])])
-        xi1 = np.hstack([A, B, Z((n, m))])  # rows of xi_{k+1} in w
+        self.E0 = st.E0
+        self.E1 = np.vstack([np.hstack([A, B, Z((n, m))]), st.Gk1])
         Yk = np.hstack([C, D, Z((m, m))])
-        Yk1 = np.hstack([C @ xi1[:, :n], C @ xi1[:, n:n + m], D])  # C (A xi + B u_k) + D u_{k+1}
-        Gk = np.hstack([Z((m, n)), np.eye(m), Z((m, m))])
-        Gk1 = np.hstack([Z((m, n + m)), np.eye(m)])
-        # points: y_k^1..m, y_{k+1}^1..m, x*
-        X = [Yk[i] for i in range(m)] + [Yk1[i] for i in range(m)] + [Z(nw)]
-        G = [Gk[i] for i in range(m)] + [Gk1[i] for i in range(m)] + [Z(nw)]
-        F = [np.eye(2 * m)[i] for i in range(2 * m)] + [Z(2 * m)]
-        npts = 2 * m + 1
-        self.pairs = [(i, j) for i in range(npts) for j in range(npts) if i != j]
+        Yk1 = np.hstack([C @ A, C @ B, D])
+        X = np.vstack([Yk, Yk1, Z((1, st.nw))])
         q = mu
-        self.Q = np.stack([_interp_matrix(mu, 1.0, X[i], G[i], X[j], G[j]) for i, j in self.pairs])
-        self.Af = np.stack([(1 - q) * (F[j] - F[i]) for i, j in self.pairs], axis=1)  # (2m, npairs)
-        # positivity: pairs among y_k^1..m and x* (indices 0..m-1 and 2m), in s coordinates
-        pos_pts = list(range(m)) + [2 * m]
-        self.pos_pairs = [(i, j) for i in pos_pts for j in pos_pts if i != j]
-        self.Qpos = np.stack([_interp_matrix(mu, 1.0, X[i][:ns], G[i][:ns], X[j][:ns], G[j][:ns])
-                              for i, j in self.pos_pairs])
-        self.Afpos = np.stack([(1 - q) * (F[j] - F[i])[:m] for i, j in self.pos_pairs], axis=1)  # (m, npos)
-        self.e1 = np.zeros((ns, ns))
-        self.e1[0, 0] = 1.0
-        self._conic = None
+        self.pairs, self.pos_pairs = st.pairs, st.pos_pairs
+        self.Q = _interp_stack(mu, 1.0, X, st.G, st.I, st.J)
+        self.Af = (1 - q) * st.Af1
+        self.Qpos = _interp_stack(mu, 1.0, X[:, :st.ns], st.G[:, :st.ns], st.Ip, st.Jp)
+        self.Afpos = (1 - q) * st.Afpos1
+        self.e1 = st.e1
+        self._G0 = None
 
     # ---- the a-posteriori check, from the matrices above (independent of the conic assembly)
     def check(self, rho: float, P, lam, nu, tau) -> bool:
@@ -481,73 +582,29 @@ class _LMIData:
         ok &= np.abs(fc[: self.m] + r2 * lam).max() <= tol and np.abs(fc[self.m:] - lam).max() <= tol
         return bool(ok)
 
-    # ---- direct CLARABEL data: A(rho) = G0 + rho^2 G2, x = (svec-coordinates of P, lam, nu, tau)
-    def conic(self):
-        if self._conic is None:
-            self._conic = _ConicData(self)
-        return self._conic
-
-
-class _ConicData:
-    """CLARABEL's standard form ``G x + s = h, s in K`` of the feasibility SDP, affine in rho^2."""
-
-    def __init__(self, d: _LMIData) -> None:
-        import clarabel
-        import scipy.sparse as sp
-
-        self.sp = sp
-        ns, nw, m = d.ns, d.nw, d.m
-        pidx = [(i, j) for j in range(ns) for i in range(j + 1)]  # P = sum p_ij S_ij
-        npv, nnu, ntau = len(pidx), len(d.pairs), len(d.pos_pairs)
-        self.pidx = pidx
-        self.sl = (slice(0, npv), slice(npv, npv + m), slice(npv + m, npv + m + nnu),
-                   slice(npv + m + nnu, npv + m + nnu + ntau))
-        nx = npv + m + nnu + ntau
-        nz = 3 * m
-        nnn = m + nnu + ntau
-        nt1, nt2 = nw * (nw + 1) // 2, ns * (ns + 1) // 2
-        rows = nz + nnn + nt1 + nt2
-        G0 = np.zeros((rows, nx))
-        G2 = np.zeros((rows, nx))
-        h = np.zeros(rows)
-        sp_, sl_, snu, stau = self.sl
-        # zero cone: Af[:m] nu + rho^2 lam = 0; Af[m:] nu - lam = 0; Afpos tau + lam = 0
-        G0[0:m, snu] = d.Af[:m]
-        G2[0:m, sl_] = np.eye(m)
-        G0[m:2 * m, snu] = d.Af[m:]
-        G0[m:2 * m, sl_] = -np.eye(m)
-        G0[2 * m:3 * m, stau] = d.Afpos
-        G0[2 * m:3 * m, sl_] = np.eye(m)
-        # nonnegative cone: s = (lam, nu, tau)
-        G0[nz:nz + nnn, npv:] = -np.eye(nnn)
-        # PSD (decrease): s = -LMI(x), i.e. G x = svec(LMI(x))
-        r = nz + nnn
-        for c, (i, j) in enumerate(pidx):
-            S = np.zeros((ns, ns))
-            S[i, j] = S[j, i] = 1.0
-            G0[r:r + nt1, c] = _svec(d.E1.T @ S @ d.E1)
-            G2[r:r + nt1, c] = -_svec(d.E0.T @ S @ d.E0)
-            G0[r + nt1:r + nt1 + nt2, c] = -_svec(S)
-        for c in range(nnu):
-            G0[r:r + nt1, npv + m + c] = -_svec(d.Q[c])
-        # PSD (positivity): s = svec(P - e1 + sum tau Qpos), i.e. G x = -svec(P + sum tau Qpos), h = -svec(e1)
-        for c in range(ntau):
-            G0[r + nt1:r + nt1 + nt2, npv + m + nnu + c] = -_svec(d.Qpos[c])
-        h[r + nt1:] = -_svec(d.e1)
-        self.G0, self.G2, self.h = G0, G2, h
-        self.nx = nx
-        self.cones = [clarabel.ZeroConeT(nz), clarabel.NonnegativeConeT(nnn), clarabel.PSDTriangleConeT(nw),
-                      clarabel.PSDTriangleConeT(ns)]
-        self.Pobj = sp.csc_matrix((nx, nx))
-        self.q = np.zeros(nx)
-        self.ns = ns
+    # ---- direct CLARABEL data: G(rho) = G0 + rho^2 G2 (G2 and h are the structure's)
+    def G(self, rho: float):
+        st = self.st
+        if self._G0 is None:
+            G0 = st.G0.copy()
+            _, _, snu, stau = st.sl
+            r_f0, r_f1, r_pos, r_dec, _ = st.rows
+            npv = st.sl[0].stop
+            G0[r_f0, snu] = self.Af[: self.m]
+            G0[r_f1, snu] = self.Af[self.m:]
+            G0[r_pos, stau] = self.Afpos
+            G0[r_dec, :npv] = _svec(st.sym_basis(self.E1)).T
+            G0[r_dec, snu] = -_svec(self.Q).T
+            G0[st.rows[4], stau] = -_svec(self.Qpos).T
+            self._G0 = G0
+        return st.sp.csc_matrix(self._G0 + (rho * rho) * st.G2)
 
     def unpack(self, x: np.ndarray) -> tuple:
-        sp_, sl_, snu, stau = self.sl
-        P = np.zeros((self.ns, self.ns))
-        for c, (i, j) in enumerate(self.pidx):
-            P[i, j] = P[j, i] = x[c]
-        return P, x[sl_], x[snu], x[stau]
+        st = self.st
+        P = np.zeros((st.ns, st.ns))
+        P[st.PI, st.PJ] = x[st.sl[0]]
+        P[st.PJ, st.PI] = x[st.sl[0]]
+        return P, x[st.sl[1]], x[st.sl[2]], x[st.sl[3]]
 
 
 _STATUS = {
@@ -569,20 +626,20 @@ def _clarabel_solve(data: _LMIData, rho: float, attempt: int = 0) -> tuple:
     """One direct CLARABEL solve at rho: ``(status, P, lam, nu, tau)`` (None values unless optimal)."""
     import clarabel
 
-    cd = data.conic()
-    G = cd.sp.csc_matrix(cd.G0 + (rho * rho) * cd.G2)
+    st = data.st
+    G = data.G(rho)
     settings = clarabel.DefaultSettings()
     settings.verbose = False
     for key, value in _ATTEMPTS[attempt].items():
         setattr(settings, key, value)
     try:
-        sol = clarabel.DefaultSolver(cd.Pobj, cd.q, G, cd.h, cd.cones, settings).solve()
+        sol = clarabel.DefaultSolver(st.Pobj, st.q, G, st.h, st.cones, settings).solve()
     except Exception as exc:  # pragma: no cover - a solver crash is "not certified"
         return f"solver_error: {exc}", None, None, None, None
     status = _STATUS.get(str(sol.status).split(".")[-1], str(sol.status))
     if status != "optimal":
         return status, None, None, None, None
-    return (status,) + cd.unpack(np.asarray(sol.x))
+    return (status,) + data.unpack(np.asarray(sol.x))
 
 
 class _CvxpyLMI:

@@ -409,3 +409,80 @@ def test_bad_arguments():
         certify_rate("no-such-method", 1.0, 10.0)
     with pytest.raises(ValueError, match="mu"):
         certify_rate(family(0.1, 0.5, 0.0), -1.0, 10.0)
+
+
+# ----------------------------------------------------------------------------------------
+# Methods: user-defined (polyak.linear_method) and built-in
+# ----------------------------------------------------------------------------------------
+def _user_tmm():
+    import polyak
+
+    @polyak.linear_method(alpha=0.1, beta=0.5, gamma=0.0, register=False)
+    def user_triple_momentum(x, x_prev, grad, *, alpha, beta, gamma):
+        y = x + gamma * (x - x_prev)
+        return x + beta * (x - x_prev) - alpha * grad(y), x
+
+    return user_triple_momentum
+
+
+def _tmm_hyper(mu, L):
+    sq = math.sqrt(mu / L)
+    return dict(alpha=(2 - sq) / L, beta=(1 - sq) ** 2 / (1 + sq), gamma=(1 - sq) ** 2 / ((2 - sq) * (1 + sq)))
+
+
+@pytest.mark.parametrize("kappa", [10.0, 100.0, 1000.0])
+def test_user_defined_triple_momentum_method(kappa):
+    tm = _user_tmm()
+    c = certify_rate(tm(**_tmm_hyper(1.0, kappa)), 1.0, kappa, tol=TOL)
+    exact = 1 - 1 / math.sqrt(kappa)
+    assert c.certified and c.method == "user-triple-momentum" and c.shape == (2, 1)
+    assert exact - 1e-7 <= c.rate <= exact + TOL + 4e-6, (c.rate, exact)
+    assert c.hyper == pytest.approx(_tmm_hyper(1.0, kappa))
+    # the raw state space of the same method gives the same number (same data, same search)
+    assert certify_rate(tmm(1.0, kappa), 1.0, kappa, tol=TOL).rate == c.rate
+
+
+def test_user_defined_two_call_method():
+    import polyak
+
+    @polyak.linear_method(alpha=0.15, register=False)
+    def two_steps(x, grad, *, alpha):
+        y = x - alpha * grad(x)
+        return y - alpha * grad(y)
+
+    c = certify_rate(two_steps(), 1.0, 10.0, tol=TOL)  # default hyperparameters
+    assert c.shape == (1, 2) and c.certified
+    assert 0.85**2 - 1e-7 <= c.rate <= 0.85**2 + TOL + 1e-6
+    c2 = certify_rate(two_steps, 1.0, 10.0, alpha=0.1, tol=TOL)  # the definition itself, alpha overridden
+    assert 0.9**2 - 1e-7 <= c2.rate <= 0.9**2 + TOL + 1e-6
+
+
+def test_built_in_methods_as_objects_equal_their_names():
+    from polyak.solvers.registry import make_method
+
+    for name, a, b in [("gd", 0.15, None), ("hb", 0.08, 0.5), ("nesterov", 0.1, 0.4)]:
+        hyper = {"alpha": a} if b is None else {"alpha": a, "beta": b}
+        obj = make_method(name, **hyper)
+        by_name = certify_rate(name, 1.0, 10.0, a, b, tol=TOL)
+        by_obj = certify_rate(obj, 1.0, 10.0, tol=TOL)
+        assert by_obj.certified and by_name.certified
+        assert abs(by_obj.rate - by_name.rate) <= TOL + 2e-6, (name, by_obj.rate, by_name.rate)
+
+
+@pytest.mark.parametrize("name", ["adam", "adaptive-hb", "am-sgd"])
+def test_nonlinear_rules_are_refused_with_the_reason(name):
+    from polyak.solvers.registry import list_methods, make_method
+
+    if name not in list_methods():
+        pytest.skip(f"{name} not registered")
+    with pytest.raises(ValueError, match="not linear"):
+        certify_rate(make_method(name), 1.0, 10.0)
+    with pytest.raises(ValueError, match="not linear"):
+        certify_rate(name, 1.0, 10.0)
+
+
+def test_grid_hyperparameters_are_refused():
+    from polyak.solvers.registry import make_method
+
+    with pytest.raises(ValueError, match="grid"):
+        certify_rate(make_method("hb", alpha=np.array([0.1, 0.2]), beta=0.5), 1.0, 10.0)
