@@ -1,0 +1,54 @@
+"""Seeded faults: each weakens a guard or a formula, and the tests named with it must FAIL.
+
+``tests/test_mutations.py`` checks by default that every fault's ``old`` text occurs exactly once in
+its file (so this list cannot rot silently when code moves), and, under ``-m slow``, applies each
+fault in a temporary copy of the tree and runs its ``tests`` there: pytest must report failures
+(exit code 1), not pass, not error out at collection.
+
+To add a fault: append a :class:`Fault` with the exact text to replace (unique in the file), the
+replacement, the test selection (pytest node ids or files, relative to the repository root) and
+what the fault means. Keep the selection small (it runs in a subprocess) and make sure the tests
+it names check the behaviour against an independent computation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Fault:
+    id: str
+    file: str
+    old: str
+    new: str
+    tests: tuple[str, ...]
+    why: str
+
+
+FAULTS: tuple[Fault, ...] = (
+    Fault(
+        id="adaptive-hb-clip-at-1",
+        file="solvers/adaptive_hb.py",
+        old="beta = be.clip(raw, 0.0, 1.0 - delta)",
+        new="beta = be.clip(raw, 0.0, 1.0)",
+        tests=("tests/solvers/test_guards.py::test_adaptive_hb_clip_at_one_minus_delta_is_reached_and_applied",),
+        why="adaptive heavy ball's clip at 1 - delta removed (beta may reach 1)",
+    ),
+    Fault(
+        id="ema-recorded-beta-ignores-eta",
+        file="solvers/heavy_ball.py",
+        old="hb_beta = b * eta / be.where(s.eta_prev > 0, s.eta_prev, 1.0) if k > 0 else b + 0.0 * s.eta_prev",
+        new="hb_beta = b + 0.0 * s.eta_prev",
+        tests=("tests/solvers/test_guards.py::test_ema_recorded_beta_reproduces_the_iterates_as_heavy_ball",),
+        why="the EMA form records b_k as its heavy-ball beta (wrong when eta varies)",
+    ),
+    Fault(
+        id="quadratic-mu-second-smallest",
+        file="solvers/problems/quadratic.py",
+        old="mus, Ls = spectra[:, 0], spectra[:, -1]",
+        new="mus, Ls = spectra[:, 1], spectra[:, -1]",
+        tests=("tests/solvers/test_guards.py::test_explicit_eigenvalues_report_mu_and_L_from_the_extremes",),
+        why="a quadratic with explicit eigenvalues reports mu from the second-smallest one",
+    ),
+)
