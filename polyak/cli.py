@@ -98,7 +98,7 @@ def _cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
     import numpy as np
 
     from polyak.solvers import get_method_rule, make_method, make_problem, problem_param_names, simulate
-    from polyak.verify.rates import fit_linear_rate
+    from polyak.verify.rates import fit_rate
 
     options = _parse_extra(extra)
     rule = get_method_rule(args.method)
@@ -130,7 +130,7 @@ def _cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
     )
     err = traj.dist if traj.dist is not None else traj.fgap
     first = (0,) * (err.ndim - 1)
-    fit = fit_linear_rate(err[(slice(None),) + first], traj.k)
+    fit = fit_rate(err[(slice(None),) + first], traj.k)
     report = {
         "method": args.method,
         "problem": args.problem,
@@ -142,6 +142,8 @@ def _cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
         "fitted_rate": fit.rate,
         "fit_window": list(fit.window),
         "fit_residual": fit.residual,
+        "fit_model": fit.model,
+        "fit_power": fit.power,
         "final_dist": None if traj.dist is None else traj.dist[-1].reshape(-1).tolist(),
         "final_gap": None if traj.fgap is None else traj.fgap[-1].reshape(-1).tolist(),
         "diverged": traj.diverged.reshape(-1).tolist(),

@@ -23,19 +23,24 @@ Demon SGDM [paper], canonical heavy-ball form [derived]
     the Demon beta_t (``demon_schedule``); SPA form by the reverse map of ``spa.py``.
     ``weight_decay`` adds wd * x to the gradient (L2, as ``torch.optim.SGD``).
 
-Demon Adam, two named variants (``first_moment``)
-    ``"undampened"`` [paper]: m_t = g_t + beta_t m_{t-1} (no (1 - beta) factor); the second
-    moment is Adam's v_t = beta2 v_{t-1} + (1 - beta2) g_t^2. The paper's bias correction of m is
-    [open]: an undampened sum is not an average, so it has no zero-initialisation bias to undo in
-    Adam's sense; we leave m uncorrected (its scale ~ 1/(1 - beta_t) is Demon's effective step)
-    and correct v by 1 - beta2^(t+1) (``bias_correction="exact"``).
-    ``"ema"`` [code: the form most ports use]: m_t = beta_t m_{t-1} + (1 - beta_t) g_t: a
-    different algorithm (effective step eta, not eta/(1 - beta_t)). Its exact bias correction for
-    a time-varying beta is [derived] m_hat = m_t / (1 - prod_{i<=t} beta_i), because the EMA's
-    weights sum to 1 - prod_{i<=t} beta_i; with a constant beta this is Adam's 1 - beta^(t+1).
-    ``bias_correction="none"`` corrects neither moment.
-    Update: theta_{t+1} = theta_t (1 - eta wd) - eta m_hat / (sqrt(v_hat) + eps) (decoupled weight
-    decay, as AdamW; our choice). The recorded ``beta`` is beta_t (Adam is not heavy ball: it is
+Demon Adam, named variants (``variant``)
+    ``"paper"`` (default) [paper: chen2019demon, Algorithm 2 as printed]:
+        m_t = g_t + beta_t m_{t-1} (undampened),  E_{t+1} = beta2 E_t + (1 - beta2) g_t^2,
+        theta_{t+1} = theta_t - eta m_t / sqrt(E_{t+1} + eps),  eps = 1e-8 inside the square root,
+        no bias correction of either moment (m_{-1} = 0, E_0 = 0).
+    ``"port-ema"`` [code: the common port]: the dampened first moment
+        m_t = beta_t m_{t-1} + (1 - beta_t) g_t corrected by 1 - beta_t^t with the *current* beta_t
+        (t = k + 1, 1-based), v corrected by 1 - beta2^t, theta -= eta m_hat / (sqrt(v_hat) + eps)
+        (Adam's update with beta1 overwritten by beta_t each step). A different algorithm: its
+        effective step is eta, not eta/(1 - beta_t).
+    ``"polyak"`` (our earlier options, kept for comparison) with ``first_moment`` and
+        ``bias_correction``: ``first_moment="undampened"`` m_t = g_t + beta_t m_{t-1} with v corrected
+        by 1 - beta2^(t) and m uncorrected; ``"ema"`` the dampened m with the exact correction of an
+        EMA with time-varying beta, m_hat = m_t / (1 - prod_{i<=t} beta_i) [derived] (its weights sum
+        to that); ``bias_correction="none"`` corrects neither; update theta -= eta m_hat/(sqrt(v_hat) + eps).
+    ``first_moment`` and ``bias_correction`` only act with ``variant="polyak"``. In every variant
+    ``weight_decay`` is decoupled (theta (1 - eta wd), as AdamW; our choice, 0 by default: the
+    paper's algorithm has none). The recorded ``beta`` is beta_t (Adam is not heavy ball: it is
     the first-moment coefficient, which is the heavy-ball beta when the preconditioner is frozen
     and m is undampened).
 
@@ -150,14 +155,35 @@ def demon_adam_moments(m: Any, v: Any, g: Any, beta: Any, beta2: Any, first_mome
     return adam_moments(m, v, g, beta, beta2, dampened=(first_moment == "ema"), inplace=inplace)
 
 
-def demon_adam_corrections(k: int, beta_prod: Any, beta2: Any, first_moment: str, bias_correction: str) -> tuple[Any, Any]:
+def demon_adam_corrections(k: int, beta_prod: Any, beta2: Any, first_moment: str, bias_correction: str,
+                           variant: str = "polyak", beta: Any = None) -> tuple[Any, Any]:
     """(bc1, bc2): m_hat = m / bc1, v_hat = v / bc2 at step k (0-based); ``beta_prod`` is
-    prod_{i<=k} beta_i. See the module docstring for the choices."""
+    prod_{i<=k} beta_i, ``beta`` the current beta_k. See the module docstring for the choices."""
+    if variant == "paper":
+        return 1.0, 1.0
+    if variant == "port-ema":
+        return 1.0 - beta ** (k + 1), 1.0 - beta2 ** (k + 1)
     if bias_correction == "none":
         return 1.0, 1.0
     bc2 = 1.0 - beta2 ** (k + 1)
     bc1 = 1.0 - beta_prod if first_moment == "ema" else 1.0
     return bc1, bc2
+
+
+def demon_adam_dampened(variant: str, first_moment: str) -> bool:
+    """Whether the first moment is the dampened EMA (``port-ema``, or ``polyak`` with ``ema``)."""
+    return variant == "port-ema" or (variant == "polyak" and first_moment == "ema")
+
+
+def demon_adam_precond(v: Any, bc2: Any, eps: Any, variant: str, be: Any, inplace: bool = False) -> Any:
+    """The denominator: sqrt(v + eps) for ``paper`` (eps inside the root), else sqrt(v/bc2) + eps.
+    ``inplace`` (torch): a new tensor, v untouched."""
+    if variant == "paper":
+        return v.add(eps).sqrt_() if inplace else be.sqrt(v + eps)
+    return adam_precond(v, bc2, eps, be, inplace=inplace)
+
+
+DEMON_ADAM_VARIANTS = ("paper", "port-ema", "polyak")
 
 
 class DemonAdamState(NamedTuple):
@@ -170,7 +196,7 @@ class DemonAdamState(NamedTuple):
 
 @register_method
 class DemonAdam(MethodRule):
-    """Demon Adam in two named variants (``first_moment``); see the module docstring."""
+    """Demon Adam: ``variant`` "paper" (default), "port-ema" or "polyak"; see the module docstring."""
 
     name = "demon-adam"
     title = "Demon Adam (decaying momentum)"
@@ -182,8 +208,11 @@ class DemonAdam(MethodRule):
         BETA2,
         EPS,
         Param("weight_decay", 0.0, "decoupled weight decay (AdamW-style)", lo=0.0),
-        Param("first_moment", "undampened", "first-moment form", kind="choice", choices=("undampened", "ema")),
-        Param("bias_correction", "exact", "bias correction", kind="choice", choices=("exact", "none")),
+        Param("variant", "paper", "paper (Algorithm 2 as printed), port-ema (the common port) or polyak "
+              "(first_moment, bias_correction)", kind="choice", choices=DEMON_ADAM_VARIANTS),
+        Param("first_moment", "undampened", "first-moment form (variant polyak)", kind="choice",
+              choices=("undampened", "ema")),
+        Param("bias_correction", "exact", "bias correction (variant polyak)", kind="choice", choices=("exact", "none")),
     )
 
     def check(self, hyper):
@@ -197,8 +226,9 @@ class DemonAdam(MethodRule):
     def step(self, s, oracle, k, h, be):
         b = demon_beta(k, h["T"], h["beta_init"], h["t0"], be) + 0.0 * s.beta
         g = oracle.grad(s.x)
-        m, v = demon_adam_moments(s.m, s.v, g, b, h["beta2"], h["first_moment"])
+        var = h["variant"]
+        m, v = adam_moments(s.m, s.v, g, b, h["beta2"], dampened=demon_adam_dampened(var, h["first_moment"]))
         prod = s.beta_prod * b
-        bc1, bc2 = demon_adam_corrections(k, prod, h["beta2"], h["first_moment"], h["bias_correction"])
-        x = adam_update(s.x, m, adam_precond(v, bc2, h["eps"], be), h["lr"], bc1, h["weight_decay"])
+        bc1, bc2 = demon_adam_corrections(k, prod, h["beta2"], h["first_moment"], h["bias_correction"], var, b)
+        x = adam_update(s.x, m, demon_adam_precond(v, bc2, h["eps"], var, be), h["lr"], bc1, h["weight_decay"])
         return DemonAdamState(x, m, v, prod, b)

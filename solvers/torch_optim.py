@@ -41,7 +41,7 @@ torch = require_torch()
 from .adam import adam_moments, adam_precond, adam_second_moment, adam_update, ema  # noqa: E402
 from .adaptive_hb import adaptive_hb_adam_bc1, adaptive_hb_adam_step, adaptive_hb_beta_from_sums, adaptive_hb_update, secant_sums  # noqa: E402
 from .adaptive_memory import am_beta_from_sums, am_delta_over_eta, am_direction, am_sums, am_update  # noqa: E402
-from .demon import demon_adam_corrections, demon_adam_moments, demon_beta, demon_sgdm_update  # noqa: E402
+from .demon import demon_adam_corrections, demon_adam_dampened, demon_adam_precond, demon_beta, demon_sgdm_update  # noqa: E402
 
 __all__ = ["DemonSGD", "DemonAdam", "AdaptiveHB", "AdaptiveHBAdam", "AMSGD", "AMAdamW"]
 
@@ -190,12 +190,13 @@ class DemonSGD(_PolyakOptimizer):
 
 
 class DemonAdam(_PolyakOptimizer):
-    """Demon Adam, ``first_moment="undampened"`` (the paper) or ``"ema"`` (the ports).
+    """Demon Adam, ``variant="paper"`` (Algorithm 2 as printed, default), ``"port-ema"`` or ``"polyak"``.
 
     See ``polyak.solvers.demon`` for the two variants, their bias corrections and provenance.
 
     Args:
-        lr, beta_init, T, t0, beta2, eps, weight_decay (decoupled), first_moment, bias_correction.
+        lr, beta_init, T, t0, beta2, eps, weight_decay (decoupled), variant, first_moment and
+        bias_correction (variant "polyak" only).
     """
 
     rule_name = "demon-adam"
@@ -211,10 +212,13 @@ class DemonAdam(_PolyakOptimizer):
                 st["beta_prod"] = 1.0
             k = st["step"]
             beta = float(demon_beta(k, group["T"], group["beta_init"], group["t0"]))
-            m, v = demon_adam_moments(self._flat(st["exp_avg"]), self._flat(st["exp_avg_sq"]), g, beta, group["beta2"], group["first_moment"], inplace=True)
+            var = group["variant"]
+            m, v = adam_moments(self._flat(st["exp_avg"]), self._flat(st["exp_avg_sq"]), g, beta, group["beta2"],
+                                dampened=demon_adam_dampened(var, group["first_moment"]), inplace=True)
             prod = st["beta_prod"] * beta
-            bc1, bc2 = demon_adam_corrections(k, prod, group["beta2"], group["first_moment"], group["bias_correction"])
-            P = adam_precond(v, bc2, group["eps"], be, inplace=True)
+            bc1, bc2 = demon_adam_corrections(k, prod, group["beta2"], group["first_moment"], group["bias_correction"],
+                                              var, beta)
+            P = demon_adam_precond(v, bc2, group["eps"], var, be, inplace=True)
             adam_update(x, m, P, group["lr"], bc1, group["weight_decay"], inplace=True)
             st.update(beta_prod=prod, beta=beta, step=k + 1)
 

@@ -51,4 +51,20 @@ FAULTS: tuple[Fault, ...] = (
         tests=("tests/solvers/test_guards.py::test_explicit_eigenvalues_report_mu_and_L_from_the_extremes",),
         why="a quadratic with explicit eigenvalues reports mu from the second-smallest one",
     ),
+    Fault(
+        id="fista-one-index-ahead",
+        file="solvers/schedules.py",
+        old="return np.where(kk >= 1, (prev - 1.0) / t[kk], 0.0)",
+        new="return np.where(kk >= 1, (t[kk] - 1.0) / t[kk + 1], 0.0)",
+        tests=("tests/solvers/test_fista_schedule.py::test_fista_schedule_matches_pepit_fista_worst_case",),
+        why="the fista schedule applies (t_k - 1)/t_{k+1}: one index ahead of FISTA",
+    ),
+    Fault(
+        id="rate-fit-ignores-double-roots",
+        file="verify/rates.py",
+        old="p_fix = float(max(0, round(p_hat)))",
+        new="p_fix = 0.0",
+        tests=("tests/verify/test_rate_fit_grid.py::test_the_textbook_heavy_ball_claim_passes_with_defaults",),
+        why="the default rate fit uses rho^k for heavy ball at its optimum (k rho^k): biased +1%",
+    ),
 )

@@ -99,7 +99,7 @@ def test_demon_effective_step_decays_linearly_from_eta_over_1_minus_beta_init_to
 def test_demon_adam_ema_variant_with_product_correction_is_adam_when_beta_is_constant():
     # T huge: beta_t = 0.9 up to 1e-13, the product correction 1 - prod beta_i is Adam's 1 - 0.9^(k+1)
     prob = _quad()
-    a = simulate(make_method("demon-adam", lr=0.01, beta_init=0.9, T=1e15, first_moment="ema"), prob, 200, keep_last=1)
+    a = simulate(make_method("demon-adam", lr=0.01, beta_init=0.9, T=1e15, variant="polyak", first_moment="ema"), prob, 200, keep_last=1)
     b = simulate(make_method("adam", lr=0.01, beta1=0.9), prob, 200, keep_last=1)
     np.testing.assert_allclose(a.x_final, b.x_final, rtol=0, atol=1e-9)
 
@@ -107,8 +107,8 @@ def test_demon_adam_ema_variant_with_product_correction_is_adam_when_beta_is_con
 def test_demon_adam_variants_are_different_algorithms():
     prob = _quad()
     u = simulate(make_method("demon-adam", lr=0.01, T=100), prob, 100, keep_last=1)
-    e = simulate(make_method("demon-adam", lr=0.01, T=100, first_moment="ema"), prob, 100, keep_last=1)
-    n = simulate(make_method("demon-adam", lr=0.01, T=100, first_moment="ema", bias_correction="none"), prob, 100, keep_last=1)
+    e = simulate(make_method("demon-adam", lr=0.01, T=100, variant="polyak", first_moment="ema"), prob, 100, keep_last=1)
+    n = simulate(make_method("demon-adam", lr=0.01, T=100, variant="polyak", first_moment="ema", bias_correction="none"), prob, 100, keep_last=1)
     assert np.abs(u.x_final - e.x_final).max() > 1e-3
     assert np.abs(e.x_final - n.x_final).max() > 1e-6
     np.testing.assert_array_equal(u.beta, e.beta)
@@ -130,3 +130,82 @@ def test_demon_adam_variants_are_different_algorithms():
 def test_invalid_hyperparameters_are_rejected_naming_the_parameter(name, hyper, word):
     with pytest.raises(ValueError, match=word):
         make_method(name, **hyper)
+
+
+def _paper_demon_adam(grads, x0, lr, beta_init, T, beta2=0.999, eps=1e-8):
+    """Demon Adam as printed (chen2019demon Algorithm 2), on a given gradient sequence, written plainly:
+    beta_t from beta_t/(1 - beta_t) = (1 - t/T) beta_init/(1 - beta_init); m_t = g_t + beta_t m_{t-1};
+    E_{t+1} = beta2 E_t + (1 - beta2) g_t^2; theta_{t+1} = theta_t - lr m_t / sqrt(E_{t+1} + eps)."""
+    theta, m, E = x0.copy(), np.zeros_like(x0), np.zeros_like(x0)
+    out = []
+    for t, g in enumerate(grads):
+        r = (1 - min(t, T) / T) * beta_init / (1 - beta_init)
+        beta_t = r / (1 + r)
+        m = g + beta_t * m
+        E = beta2 * E + (1 - beta2) * g * g
+        theta = theta - lr * m / np.sqrt(E + eps)
+        out.append(theta.copy())
+    return np.array(out)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_demon_adam_paper_variant_is_algorithm_2_as_printed(seed):
+    # the engine on a diagonal quadratic (g = lam * x, x* = 0): the hand loop is fed the engine's gradients
+    rng = np.random.default_rng(seed)
+    d, steps = 6, 60
+    lam = np.sort(rng.uniform(0.5, 5.0, d))
+    prob = make_problem("quadratic", eigenvalues=lam, seed=seed)
+    lr, b0, T = float(rng.uniform(1e-3, 5e-2)), float(rng.uniform(0.5, 0.95)), int(rng.integers(10, 50))
+    tr = simulate(make_method("demon-adam", lr=lr, beta_init=b0, T=T), prob, steps, keep_last=steps + 1)
+    xs = tr.x_tail[:, 0, 0]
+    assert prob.Q is None and not np.any(prob.x_star)
+    grads = lam * xs[:-1]  # the engine's gradients at its own iterates
+    ref = _paper_demon_adam(grads, xs[0], lr, b0, T)
+    np.testing.assert_allclose(xs[1:], ref, rtol=1e-12, atol=1e-14)
+    assert make_method("demon-adam").describe()["variant"] == "paper"
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_demon_adam_paper_variant_on_random_gradients(seed):
+    # the update as a function of arbitrary gradients: drive the step rule directly with random g_t
+    from polyak.solvers.backend import get_backend
+    from polyak.solvers.registry import get_method_rule
+
+    rng = np.random.default_rng(100 + seed)
+    d, steps, lr, b0, T = 5, 40, 0.01, 0.9, 25
+    grads = rng.standard_normal((steps, d)) * rng.uniform(0.1, 10.0, d)
+    x0 = rng.standard_normal(d)
+
+    class Given:
+        def __init__(self):
+            self.t = 0
+
+        def grad(self, x):
+            g = grads[self.t][None, None, :]
+            self.t += 1
+            return g
+
+    rule, be = get_method_rule("demon-adam"), get_backend("numpy")
+    h = {p.name: p.default for p in rule.params}
+    h.update(lr=lr, beta_init=b0, T=float(T))
+    s = rule.init(x0[None, None, :], h, be)
+    oracle, xs = Given(), []
+    for k in range(steps):
+        s = rule.step(s, oracle, k, h, be)
+        xs.append(np.asarray(s.x)[0, 0])
+    np.testing.assert_allclose(np.array(xs), _paper_demon_adam(grads, x0, lr, b0, T), rtol=1e-12, atol=1e-15)
+    # the common port is a different algorithm on the same gradients
+    h.update(variant="port-ema")
+    s, oracle = rule.init(x0[None, None, :], h, be), Given()
+    for k in range(steps):
+        s = rule.step(s, oracle, k, h, be)
+    assert np.max(np.abs(np.asarray(s.x)[0, 0] - xs[-1])) > 1e-3
+
+
+def test_demon_adam_port_ema_is_adam_with_beta1_overwritten():
+    # port-ema: m = beta_t m + (1 - beta_t) g, m_hat = m/(1 - beta_t^t), v_hat = v/(1 - beta2^t): with T huge
+    # (beta_t = 0.9 to 1e-13) it is Adam with beta1 = 0.9
+    prob = _quad()
+    a = simulate(make_method("demon-adam", lr=0.01, beta_init=0.9, T=1e15, variant="port-ema"), prob, 200, keep_last=1)
+    b = simulate(make_method("adam", lr=0.01, beta1=0.9), prob, 200, keep_last=1)
+    np.testing.assert_allclose(a.x_final, b.x_final, rtol=0, atol=1e-9)
