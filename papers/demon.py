@@ -109,6 +109,8 @@ def claims() -> list[Claim]:
             id="demon.beta-concave", paper=PAPER,
             statement="Demon's beta_t is concave on [0, T]: its second differences are <= 0",
             provenance="[derived]", relation="upper", measure=_second_diff, predict=0.0, atol=1e-15,
+            scale=lambda ctx: float(np.max(np.abs(ctx.measurement.value))),
+            scale_note="the largest |second difference| of beta_t on the run",
             tolerance_note="second differences of values <= 1 computed in float64: round-off <= 4 ulps ~ 1e-15",
             requires=req,
         ),

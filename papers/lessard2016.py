@@ -6,7 +6,8 @@ Statements:
   25x - 24 (x >= 2) (1-strongly convex, 25-smooth), heavy ball with alpha = 1/9, beta = 4/9 does not
   converge from x_0 = 3.3: it falls into a limit cycle. Measured with the engine (problem
   ``lessard``, starts drawn by the seed in [3.1, 3.45]): the last three iterates equal the period-3
-  orbit solved exactly from the affine pieces (``verify.counterexamples.lessard_cycle``), so
+  attracting period-3 orbit solved exactly (sympy, rational arithmetic) from the affine pieces in
+  ``theory/lessard_cycle.py`` (an independent derivation, not ``verify.counterexamples``), so
   ||x_k - x*|| does not go to 0.
 * ``nesterov-quadratic-optimal-rate`` [derived numerically]: alpha = 4/(3L+mu), beta =
   (sqrt(3 kappa+1)-2)/(sqrt(3 kappa+1)+2) converges on quadratics at 1 - 2/sqrt(3 kappa + 1).
@@ -40,12 +41,10 @@ def _cycle(seed: int, backend: str) -> Measurement:
 
 
 def _orbit(ctx) -> np.ndarray:
-    from polyak.verify.counterexamples import lessard_cycle
+    # independent of the engine and of verify.counterexamples: solved exactly with sympy in theory/
+    from polyak.theory.lessard_cycle import lessard_orbit
 
-    rep = lessard_cycle()
-    if rep.period != 3:
-        raise RuntimeError(f"lessard_cycle reports period {rep.period}, expected 3")
-    return np.sort(np.asarray(rep.exact_orbit))
+    return np.sort(np.array([float(v) for v in lessard_orbit()]))
 
 
 def _nesterov_opt(seed: int, backend: str) -> Measurement:
@@ -73,11 +72,12 @@ def claims() -> list[Claim]:
             id="lessard2016.hb-cycle", paper=PAPER,
             statement="heavy ball with alpha = 1/9, beta = 4/9 on the LRP piecewise quadratic (mu = 1, L = 25) "
                       "does not converge from x_0 in [3.1, 3.45]: its last iterates are the period-3 limit cycle "
-                      "(-1.80245, 0.64653, 2.11592), solved exactly from the affine pieces",
-            provenance="[paper]", relation="tight", measure=_cycle, predict=_orbit, rtol=1e-9,
+                      "(-2208, 792, 2592)/1225 = (-1.80245, 0.64653, 2.11592), solved exactly from the affine pieces",
+            provenance="[paper] (the orbit: [derived], theory/lessard_cycle.py)", relation="tight", measure=_cycle,
+            predict=_orbit, rtol=1e-9,
             tolerance_note="the cycle is attracting (a linear map per piece with spectral radius < 1 around it); "
                            "after 3000 steps the distance to it is at round-off, ~1e-15 relative",
-            requires=("problem:lessard", "attr:polyak.verify.counterexamples:lessard_cycle"),
+            requires=("problem:lessard", "module:polyak.theory.lessard_cycle"),
         ),
         Claim(
             id="lessard2016.nesterov-quadratic-optimal-rate", paper=PAPER,

@@ -67,4 +67,20 @@ FAULTS: tuple[Fault, ...] = (
         tests=("tests/verify/test_rate_fit_grid.py::test_the_textbook_heavy_ball_claim_passes_with_defaults",),
         why="the default rate fit uses rho^k for heavy ball at its optimum (k rho^k): biased +1%",
     ),
+    Fault(
+        id="lessard-orbit-not-filtered-for-stability",
+        file="theory/lessard_cycle.py",
+        old="if attracting and not monodromy_radius(pieces, assign, alpha, beta) < 1:",
+        new="if attracting and False:",
+        tests=("tests/theory/test_lessard_cycle.py::test_the_attracting_orbit_is_where_heavy_ball_goes",),
+        why="the LRP prediction does not choose the attracting orbit among the two period-3 orbits",
+    ),
+    Fault(
+        id="demon-adam-paper-eps-outside-root",
+        file="solvers/demon.py",
+        old="return v.add(eps).sqrt_() if inplace else be.sqrt(v + eps)",
+        new="return v.sqrt().add_(eps) if inplace else be.sqrt(v) + eps",
+        tests=("tests/papers_methods/test_demon.py::test_demon_adam_paper_variant_on_random_gradients",),
+        why="Demon Adam's paper variant with eps outside the square root (Adam's placement, not Algorithm 2's)",
+    ),
 )

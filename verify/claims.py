@@ -10,8 +10,11 @@ a number, an array or a :class:`Measurement`), and *which relation* must hold be
     (signed, scalar claims) or the relative max-norm error (arrays).
 ``upper``
     ``measured_k <= bound_k (1 + rtol) + atol`` at *every* k (the measured sequence never above the
-    predicted bound sequence). ``margin = max_k (measured_k - bound_k)/max(|bound_k|, atol)``:
-    negative is slack, positive is the worst relative excess.
+    predicted bound sequence). ``margin = max_k (measured_k - bound_k)/scale_k``: negative is
+    slack, positive is the worst relative excess. The scale is stated and reported
+    (``details["margin_scale"]``): ``|bound_k|`` by default; a claim whose bound is 0 somewhere
+    (a sign condition) must state its own ``scale`` (a number or ``scale(ctx)``), e.g. the size
+    of the measured quantity, so that margins of different claims are comparable.
 ``decreasing``
     the measured sequence (a Lyapunov function along a trajectory) never increases by more than
     round-off: ``V_{k+1} - V_k <= rtol * max(|V_k|, |V_{k+1}|) + atol`` for every k.
@@ -101,6 +104,8 @@ class Claim:
         measure: ``measure(seed, backend)`` -> value or :class:`Measurement`.
         rtol, atol: the tolerance of the relation (see the module docstring).
         tolerance_note: why the tolerance is what it is.
+        scale, scale_note: the scale of the ``upper`` margin (a number or ``scale(ctx)``) and what
+            it is; None: ``|bound_k|`` (then the bound must be non-zero everywhere).
         suite: ``"fast"`` (part of ``polyak verify``'s default) or ``"full"`` (large batches).
         requires: what must exist for the claim to run: ``"method:NAME"``, ``"problem:NAME"``,
             ``"module:dotted.name"`` or ``"attr:dotted.module:name"``; a missing one skips the claim
@@ -121,6 +126,8 @@ class Claim:
     rtol: float = 0.0
     atol: float = 0.0
     tolerance_note: str = ""
+    scale: Any = None
+    scale_note: str = ""
     suite: str = "fast"
     requires: tuple[str, ...] = ()
     checkable: bool = True
@@ -243,10 +250,12 @@ def check_tight(measured: Any, predicted: Any, rtol: float, atol: float = 0.0) -
         margin = float((m.item() - p.item()) / scale) if scale > 0 else float(m.item() - p.item())
     else:
         margin = diff / scale if scale > 0 else diff
-    return bool(ok), margin, {"abs_error": diff}
+    return bool(ok), margin, {"abs_error": diff, "margin_scale": "|predicted|" if scale > 0 else "1 (prediction 0)"}
 
 
-def check_upper(measured: Any, bound: Any, rtol: float, atol: float = 0.0) -> tuple[bool, float, dict]:
+def check_upper(measured: Any, bound: Any, rtol: float, atol: float = 0.0, scale: Any = None) -> tuple[bool, float, dict]:
+    """``measured_k <= bound_k (1 + rtol) + atol`` at every k; margin relative to ``scale`` (a
+    positive number) or, when None, to ``|bound_k|`` (ValueError if a bound is 0: state a scale)."""
     m, b = np.broadcast_arrays(_as_array(measured), _as_array(bound))
     if m.size == 0:
         raise ValueError("upper: empty measured sequence")
@@ -254,14 +263,24 @@ def check_upper(measured: Any, bound: Any, rtol: float, atol: float = 0.0) -> tu
         return False, float("inf"), {"reason": "non-finite bound"}
     finite = np.isfinite(m)
     excess = np.where(finite, m - b, np.inf)
-    scale = np.maximum(np.abs(b), max(atol, 1e-300))
-    ratio = excess / scale
+    if scale is None:
+        if np.any(b == 0):
+            raise ValueError("upper: the bound is 0 at some k, so |bound_k| is no scale for the margin; "
+                             "the claim must state `scale`")
+        scale_arr, scale_text = np.abs(b), "|bound_k|"
+    else:
+        sc = float(scale)
+        if not (np.isfinite(sc) and sc > 0):
+            raise ValueError(f"upper: scale must be a positive number; got {scale!r}")
+        scale_arr, scale_text = np.full(b.shape, sc), f"{sc:.6g}"
+    ratio = excess / scale_arr
     worst = int(np.argmax(ratio))
     ok = bool(np.all(excess <= rtol * np.abs(b) + atol))
     viol = np.flatnonzero(excess > rtol * np.abs(b) + atol)
     return ok, float(ratio.reshape(-1)[worst]), {
         "worst_index": worst, "violations": int(viol.size),
-        "first_violation": int(viol[0]) if viol.size else None,
+        "first_violation": int(viol[0]) if viol.size else None, "margin_scale": scale_text,
+        "slack": float(max(0.0, -ratio.reshape(-1)[worst])),
     }
 
 
@@ -278,7 +297,7 @@ def check_decreasing(values: Any, rtol: float, atol: float = 0.0) -> tuple[bool,
     viol = np.flatnonzero(inc > rtol * scale + atol)
     return bool(viol.size == 0), float(rel[worst]), {
         "worst_index": worst, "violations": int(viol.size),
-        "first_violation": int(viol[0]) if viol.size else None,
+        "first_violation": int(viol[0]) if viol.size else None, "margin_scale": "max(|V_k|, |V_k+1|)",
     }
 
 
@@ -286,7 +305,7 @@ def check_certified(cert: Any, claimed: float, rtol: float) -> tuple[bool, float
     status = str(getattr(cert, "status", "unknown"))
     certified = bool(getattr(cert, "certified", False))
     rate = getattr(cert, "rate", None)
-    info = {"status": status, "certified": certified, "certified_rate": rate}
+    info = {"status": status, "certified": certified, "certified_rate": rate, "margin_scale": "|claimed rate|"}
     if hasattr(cert, "to_dict"):
         info["certificate"] = cert.to_dict()
     if status != "optimal" or not certified or rate is None or not math.isfinite(float(rate)):
@@ -328,7 +347,10 @@ def evaluate(claim: Claim, *, seed: int = 0, backend: str = "numpy") -> Result:
             ok, margin, info = check_tight(meas.value, pred, claim.rtol, claim.atol)
             shown_m, shown_p = meas.value, pred
         elif claim.relation == "upper":
-            ok, margin, info = check_upper(meas.value, pred, claim.rtol, claim.atol)
+            sc = claim.scale(ctx) if callable(claim.scale) else claim.scale
+            ok, margin, info = check_upper(meas.value, pred, claim.rtol, claim.atol, sc)
+            if claim.scale_note:
+                info["margin_scale"] += f" ({claim.scale_note})"
             m, b = np.broadcast_arrays(_as_array(meas.value), _as_array(pred))
             w = info["worst_index"]
             shown_m, shown_p = float(m.reshape(-1)[w]), float(b.reshape(-1)[w])

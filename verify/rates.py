@@ -1,10 +1,12 @@
-"""Rates from trajectories: log-linear and log-log fits over a window above the floating-point floor.
+"""Rates from trajectories: the asymptotic linear rate (:func:`fit_rate`) and sublinear exponents.
 
-A linear rate rho is fitted by least squares of log e_k against k over a window that starts
-after a burn-in (a fifth of the usable records, to skip the transient) and ends before the error
-reaches the floor (``floor`` times the initial error, default 1e-12, or a non-finite value).
-The window and the RMS residual of the fit (in natural-log units) are reported with the rate, so
-a reader can judge the fit. Sublinear exponents are fitted on log e_k against log k.
+:func:`fit_rate` is the one linear-rate fit of polyak: least squares of log e_k against k (model
+``rho^k``) or against k and log k (``k^p rho^k``, for double roots), over the second half of the
+records above the floor (``floor`` times the initial error, default 1e-12, or a detected plateau
+such as an x* known only to ~1e-13). It reports the model, the window, the RMS residual (in
+natural-log units), the floor and the rate over the last half of the window, so a reader can judge
+the fit. :func:`fit_linear_rate` and :func:`fit_linear_rate_transient` are the same fit under
+their older names. Sublinear exponents are fitted on log e_k against log k.
 
 >>> import numpy as np
 >>> k = np.arange(200); fit = fit_linear_rate(3.0 * 0.9 ** k, k)
@@ -136,7 +138,7 @@ def _lstsq(k: np.ndarray, ll: np.ndarray, power: float | None) -> tuple[float, f
 
 
 MODELS = ("auto", "rho^k", "k^p rho^k")
-POWER_THRESHOLD = 0.5
+POWER_GAIN = 0.7
 
 
 def fit_rate(err: np.ndarray, k: np.ndarray | None = None, *, model: str = "auto", power: float | None = None,
@@ -151,9 +153,11 @@ def fit_rate(err: np.ndarray, k: np.ndarray | None = None, *, model: str = "auto
     eigenvalue has a Jordan block of size m is ~ k^(m-1) rho^k (heavy ball at its quadratic
     optimum, Nesterov at lambda = mu: double roots, p = 1), and fitting it with ``"rho^k"`` biases
     log rho upward by about p log(k2/k1)/(k2 - k1) over the window [k1, k2]. ``"auto"`` (default)
-    fits p and keeps the ``k^p rho^k`` model when |p| >= 0.5 (a Jordan block gives an integer
-    p >= 1; a fitted |p| below 0.5 is a transient that the plain model absorbs with less
-    variance), else refits ``rho^k``. ``power`` fixes p (and the model).
+    fits p freely; when that fit lowers the RMS residual to at most 0.7 times the ``rho^k`` one,
+    p is rounded to the nearest integer >= 0 (the Jordan multiplicity minus one: an integer
+    asymptotically) and the rate refitted with it; otherwise (p adds nothing: a transient, or an
+    oscillation that a free p only chases) the model is ``rho^k``. ``power`` fixes p (and the
+    model).
 
     The window is :func:`usable_window` (the second half of the records above the floor, by
     default), or ``window`` as given. The result also carries the rate fitted on the last half of
@@ -199,8 +203,11 @@ def fit_rate(err: np.ndarray, k: np.ndarray | None = None, *, model: str = "auto
     elif model == "k^p rho^k":
         p_fix = None
     else:
-        p_hat = _lstsq(kk, ll, None)[1] if end - start >= 4 else 0.0
-        p_fix = float(max(0, round(p_hat)))
+        p_fix = 0.0
+        if end - start >= 4:
+            _, p_hat, _, res_free = _lstsq(kk, ll, None)
+            if res_free <= POWER_GAIN * _lstsq(kk, ll, 0.0)[3]:
+                p_fix = float(max(0, round(p_hat)))
     s, p, a, res = _lstsq(kk, ll, p_fix)
     half = (end - start) // 2
     tail = nan
