@@ -29,17 +29,19 @@ from pathlib import Path
 import numpy as np
 
 import polyak
-from polyak.verify import assert_rate, fit_linear_rate_transient
+from polyak.verify import assert_rate
 
 FAST = os.environ.get("POLYAK_FAST", "0") == "1"
 
 # %% [markdown]
 # ## 1. One line: `assert_rate`
 #
-# `assert_rate(method, problem, rate, relation, rtol)` simulates, fits $\log e_k$ against $k$ over a
-# window above the floating-point floor, and raises `AssertionError` with the numbers when the claim
-# fails. The tolerance is yours to justify: a fitted rate is biased by transients (here the double
-# root's $k\rho^k$ factor biases a plain log-linear fit upwards by about $\log(k_2/k_1)/(k_2-k_1)$).
+# `assert_rate(method, problem, rate, relation, rtol)` simulates, fits the asymptotic rate over the
+# second half of the records above the floating-point floor, and raises `AssertionError` with the
+# numbers when the claim fails. The fit chooses its model from the data: heavy ball at its optimum has
+# double roots, its error is $\sim k\rho^k$, and a plain log-linear fit would be biased upwards by about
+# $\log(k_2/k_1)/(k_2-k_1)$; the default fit sees the $k$ factor and fits $k^p\rho^k$ (it reports the
+# model, the window and the residual). So the textbook claim passes as a tight claim at `rtol=2e-3`.
 
 # %%
 mu, L = 1.0, 100.0
@@ -47,24 +49,17 @@ sk = np.sqrt(L / mu)
 rho = (sk - 1) / (sk + 1)
 method = polyak.make_method("hb", alpha=4 / (np.sqrt(L) + np.sqrt(mu)) ** 2, beta=rho**2)
 problem = polyak.make_problem("quadratic", mu=mu, L=L, dim=20 if FAST else 100, spectrum="linspace")
-fits = assert_rate(method, problem, rho, relation="upper", rtol=0.02, steps=400)
-print(f"fitted {fits[0].rate:.4f} <= claimed {rho:.4f} (x 1.02): ok, window {fits[0].window}")
+fits = assert_rate(method, problem, rho, rtol=2e-3)
+print(f"fitted {fits[0].rate:.5f} vs claimed {rho:.5f}: ok;", fits[0].describe())
 
 # %% [markdown]
 # A wrong claim fails loudly:
 
 # %%
 try:
-    assert_rate(method, problem, 0.7, relation="tight", rtol=0.01, steps=400)
+    assert_rate(method, problem, 0.99 * rho, rtol=2e-3)
 except AssertionError as exc:
     print("AssertionError:", str(exc)[:300])
-
-# %% [markdown]
-# The transient-aware fit recovers the rate itself:
-
-# %%
-traj = polyak.simulate(method, problem, 400)
-print(fit_linear_rate_transient(traj.dist[:, 0, 0], traj.k, power=1.0, burn_in=0.5).rate, "vs", rho)
 
 # %% [markdown]
 # ## 2. The pytest plugin
@@ -83,7 +78,7 @@ test_code = textwrap.dedent(
         rho = (np.sqrt(L) - 1) / (np.sqrt(L) + 1)
         m = make_method("hb", alpha=4 / (np.sqrt(L) + 1) ** 2, beta=rho**2)
         p = make_problem("quadratic", mu=mu, L=L, dim=20, spectrum="linspace")
-        rate_check(m, p, rho, relation="upper", rtol=0.02, steps=400)
+        rate_check(m, p, rho, rtol=2e-3)
     """
 )
 with tempfile.TemporaryDirectory() as tmp:

@@ -6,14 +6,15 @@ tools import cvxpy only when first used):
 * :func:`assert_rate` -- one-line rate assertion for a user's own tests;
 * :class:`Claim`, :class:`Result`, :class:`Measurement`, :func:`evaluate` -- ``verify/claims.py``;
 * :func:`run_claims`, :func:`collect` -- ``verify/runner.py``;
-* :func:`fit_linear_rate`, :func:`fit_sublinear_exponent`, :func:`fit_linear_rate_transient`,
+* :func:`fit_rate` (the asymptotic linear rate; also under the names :func:`fit_linear_rate`,
+  :func:`fit_linear_rate_transient`), :func:`fit_sublinear_exponent`,
   :class:`RateFit`, :func:`seed_stats`, :class:`SeedStats` -- ``verify/rates.py``;
 * :func:`certify_rate`, :class:`RateCertificate` -- ``verify/certificates.py`` (cvxpy);
 * ``WorstCase`` (``verify/pep.py``), ``lessard_cycle``, ``find_periodic_orbit``
   (``verify/counterexamples.py``) where present.
 
 >>> import polyak.verify as v
->>> v.fit_linear_rate([1.0, 0.5, 0.25, 0.125, 0.0625], burn_in=0.0).rate
+>>> round(v.fit_rate([1.0, 0.5, 0.25, 0.125, 0.0625], burn_in=0.0).rate, 12)
 0.5
 """
 
@@ -30,6 +31,7 @@ _LAZY = {
     "run_claims": "runner",
     "collect": "runner",
     "exit_code": "runner",
+    "fit_rate": "rates",
     "fit_linear_rate": "rates",
     "fit_linear_rate_transient": "rates",
     "fit_sublinear_exponent": "rates",

@@ -24,7 +24,8 @@ def loss_fn(model):
 CASES = [
     (to.DemonSGD, dict(lr=0.1, T=40), "demon-sgdm", dict(eta=0.1, T=40), "global"),
     (to.DemonSGD, dict(lr=0.05, T=30, t0=10, beta_init=0.95, weight_decay=0.01), "demon-sgdm", dict(eta=0.05, T=30, t0=10, beta_init=0.95, weight_decay=0.01), "global"),
-    (to.DemonAdam, dict(lr=0.01, T=40), "demon-adam", dict(lr=0.01, T=40), "global"),
+    (to.DemonAdam, dict(lr=0.01, T=40), "demon-adam", dict(lr=0.01, T=40), "global"),  # variant "paper" (default)
+    (to.DemonAdam, dict(lr=0.01, T=40, variant="port-ema"), "demon-adam", dict(lr=0.01, T=40, variant="port-ema"), "global"),
     (to.DemonAdam, dict(lr=0.01, T=40, variant="polyak", first_moment="ema", weight_decay=0.1), "demon-adam", dict(lr=0.01, T=40, variant="polyak", first_moment="ema", weight_decay=0.1), "global"),
     (to.DemonAdam, dict(lr=0.01, T=40, variant="polyak", bias_correction="none"), "demon-adam", dict(lr=0.01, T=40, variant="polyak", bias_correction="none"), "global"),
     (to.AdaptiveHB, dict(lr=0.1, block="global"), "adaptive-hb", dict(lr=0.1), "global"),

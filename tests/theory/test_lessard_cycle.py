@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from polyak.theory.lessard_cycle import LRP_PIECES, lessard_orbit, monodromy_radius, periodic_orbits
+from polyak.theory.lessard_cycle import LRP_PIECES, hb_optimal_cycle, lessard_orbit, lrp_pieces, monodromy_radius, periodic_orbits
 
 A, B = sp.Rational(1, 9), sp.Rational(4, 9)
 
@@ -47,3 +47,11 @@ def test_monodromy_separates_the_two_orbits():
     # the attracting orbit's pieces (1, 1, 3 in the LRP numbering from 1) vs the repelling one's (1, 1, 2)
     assert monodromy_radius(LRP_PIECES, (0, 0, 2), A, B) < 1
     assert monodromy_radius(LRP_PIECES, (0, 0, 1), A, B) > 1
+
+
+def test_the_family_reproduces_lrp_and_the_optimal_tuning_cycles():
+    assert lrp_pieces(1, 25) == LRP_PIECES
+    # kappa = 25 with the optimal tuning is LRP's alpha = 1/9, beta = 4/9
+    assert [float(v) for v in hb_optimal_cycle(25.0)] == __import__("pytest").approx([float(v) for v in lessard_orbit()], rel=1e-12)
+    with __import__("pytest").raises(RuntimeError, match="kappa = 20"):
+        hb_optimal_cycle(20.0)

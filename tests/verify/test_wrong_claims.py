@@ -41,6 +41,10 @@ WRONG = {
     # AM's cap claimed 2% higher (a looser bound): the attained check sees it
     "am-beta-max-2pct-loose": CLAIMS["topollai2025.beta-max-attained"].with_(
         predict=scaled(CLAIMS["topollai2025.beta-max-attained"].predict, 1.02)),
+    # the optimal-tuning cycle predicted for a kappa 1% off (the orbit moves with kappa)
+    "goujaud-orbit-kappa-1pct": CLAIMS["goujaud2023.hb-optimal-cycles"].with_(
+        predict=lambda ctx: np.sort([float(v) for v in __import__("polyak.theory.lessard_cycle", fromlist=["x"]).hb_optimal_cycle(
+            1.01 * ctx.measurement.context["kappa"])])),
     # the LRP cycle predicted at the repelling period-3 orbit (theory/lessard_cycle.py finds two)
     "lessard-cycle-repelling-orbit": CLAIMS["lessard2016.hb-cycle"].with_(
         predict=np.array([-1.6152158010241404, 0.5793708851499634, 1.8961228968544257])),
