@@ -2,8 +2,16 @@
 
 ``collect(suite)`` imports every module named in ``polyak.papers.MODULES`` and calls its
 ``claims()`` function; the ``"fast"`` suite is the claims marked fast, ``"full"`` is every claim
-(the fast ones plus the large batches). ``run_claims`` evaluates them one by one (in the order
-given) and never raises for a failing claim: failures and errors are Results.
+(the fast ones plus the large batches). ``run_claims`` evaluates them (in the order given) and
+never raises for a failing claim: failures and errors are Results.
+
+Distributed runs: ``run_claims(..., executor=ex)`` sends every (claim, seed) to any
+``concurrent.futures.Executor``: a :func:`local_executor` (processes on this machine), a
+``ThreadPoolExecutor``, or a Dask cluster's (:func:`dask_executor`, or ``client.get_executor()``).
+The results are the serial run's: same seeds, same numbers, same order (only ``seconds`` differs).
+A claim from :func:`collect` travels as its module and id and is rebuilt in the worker (the claims'
+closures need not pickle); any other claim travels pickled (by ``cloudpickle`` when it is
+installed, as it is with Dask, so lambdas work).
 
 >>> from polyak.verify.runner import collect, run_claims
 >>> res = run_claims(collect("fast"), only="polyak1964.gd-optimal-rate")
@@ -15,11 +23,16 @@ from __future__ import annotations
 
 import fnmatch
 import importlib
-from typing import Iterable, Sequence
+import pickle
+import traceback
+from contextlib import contextmanager
+from concurrent.futures import Executor, ThreadPoolExecutor, as_completed
+from typing import Any, Iterable, Iterator, Sequence
 
 from .claims import Claim, Result, evaluate
 
 SUITES = ("fast", "full")
+_ORIGIN = "_polyak_origin"  # attribute set by collect(): the polyak.papers module a claim came from
 
 
 def collect(suite: str = "fast") -> list[Claim]:
@@ -38,6 +51,7 @@ def collect(suite: str = "fast") -> list[Claim]:
             if c.id in seen:
                 raise ValueError(f"duplicate claim id {c.id!r} (in polyak.papers.{name})")
             seen.add(c.id)
+            object.__setattr__(c, _ORIGIN, name)  # frozen dataclass; with_() copies do not inherit it
             if suite == "full" or c.suite == "fast":
                 out.append(c)
     return out
@@ -53,27 +67,206 @@ def select(claims: Iterable[Claim], only: str | None) -> list[Claim]:
     return [c for c in claims if only in c.id or only == c.paper]
 
 
+def _check_seed(seed: Any, name: str = "seed") -> None:
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"{name} must be a non-negative integer; got {seed!r}")
+
+
 def run_claims(claims: Sequence[Claim], *, backend: str = "numpy", seed: int = 0, only: str | None = None,
-               progress: bool = False) -> list[Result]:
-    """Evaluate ``claims`` (filtered by ``only``) with ``seed`` on ``backend``; one Result each."""
+               progress: bool = False, executor: Executor | None = None,
+               seeds: Sequence[int] | None = None) -> list[Result]:
+    """Evaluate ``claims`` (filtered by ``only``) with ``seed`` on ``backend``; one Result each.
+
+    ``seeds``: run every claim at each of these seeds instead (claim-major order: all seeds of the
+    first claim, then the next claim). ``executor``: any ``concurrent.futures.Executor``
+    (:func:`local_executor`, :func:`dask_executor`, ``client.get_executor()``, a thread pool);
+    each (claim, seed) is one task; the results are those of the serial run, in the same order.
+    A task the executor itself could not run (a worker died, a claim that does not pickle) becomes
+    a Result with status ``"error"`` saying so; the other claims still run.
+    """
     if backend not in ("numpy", "torch"):
         raise ValueError(f"backend must be 'numpy' or 'torch'; got {backend!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer; got {seed!r}")
+    _check_seed(seed)
+    if seeds is not None:
+        seeds = list(seeds)
+        if not seeds:
+            raise ValueError("seeds must be a non-empty sequence of non-negative integers; got []")
+        for s_ in seeds:
+            _check_seed(s_, "every entry of seeds")
+    if executor is not None and not isinstance(executor, Executor) and not hasattr(executor, "submit"):
+        raise ValueError(f"executor must be a concurrent.futures.Executor (or have .submit); got {type(executor).__name__}")
     chosen = select(claims, only)
-    it: Iterable[Claim] = chosen
+    units = [(c, s_) for c in chosen for s_ in (seeds if seeds is not None else [seed])]
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(chosen, desc="claims", leave=False)
-        it = bar
-    out = []
-    for c in it:
+        bar = tqdm(total=len(units), desc="claims", leave=False)
+    try:
+        if executor is None:
+            out = []
+            for c, s_ in units:
+                if bar is not None:
+                    bar.set_postfix_str(c.id)
+                out.append(evaluate(c, seed=s_, backend=backend))
+                if bar is not None:
+                    bar.update()
+            return out
+        return _run_on(executor, units, backend, bar)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _run_on(executor: Any, units: list, backend: str, bar: Any) -> list[Result]:
+    in_process = isinstance(executor, ThreadPoolExecutor)  # shares memory: send the claim itself
+    futures = {}
+    out: list[Result | None] = [None] * len(units)
+    for i, (c, s_) in enumerate(units):
+        try:
+            ref = c if in_process else _reference(c)
+            futures[executor.submit(_evaluate_task, ref, s_, backend)] = i
+        except Exception as exc:  # could not even be sent (pickling in submit, a closed executor)
+            out[i] = _task_error(c, s_, backend, exc)
+    for fut in as_completed(futures):
+        i = futures[fut]
+        c, s_ = units[i]
+        try:
+            r = fut.result()
+        except Exception as exc:  # the executor failed to run the task (not the claim failing)
+            r = _task_error(c, s_, backend, exc)
+        out[i] = r
         if bar is not None:
             bar.set_postfix_str(c.id)
-        out.append(evaluate(c, seed=seed, backend=backend))
-    return out
+            bar.update()
+    return out  # type: ignore[return-value]
+
+
+def _reference(c: Claim) -> Any:
+    """What travels to a worker: ("papers", module, id) for a collected claim, else the pickled claim."""
+    origin = getattr(c, _ORIGIN, None)
+    if origin is not None:
+        return ("papers", origin, c.id)
+    try:
+        import cloudpickle
+    except ImportError:
+        return ("pickle", pickle.dumps(c))
+    return ("pickle", cloudpickle.dumps(c))
+
+
+_WORKER_CLAIMS: dict[str, dict[str, Claim]] = {}
+
+
+def _evaluate_task(ref: Any, seed: int, backend: str) -> Result:
+    """Run in a worker: rebuild the claim from its reference and evaluate it."""
+    if isinstance(ref, Claim):
+        claim = ref
+    elif ref[0] == "papers":
+        _, module, cid = ref
+        table = _WORKER_CLAIMS.get(module)
+        if table is None:
+            mod = importlib.import_module(f"polyak.papers.{module}")
+            table = _WORKER_CLAIMS[module] = {c.id: c for c in mod.claims()}
+        claim = table[cid]
+    else:
+        claim = pickle.loads(ref[1])
+    return evaluate(claim, seed=seed, backend=backend)
+
+
+def _task_error(c: Claim, seed: int, backend: str, exc: BaseException) -> Result:
+    return Result(claim=c.id, paper=c.paper, relation=c.relation, predicted=None, measured=None,
+                  margin=float("nan"), passed=None, status="error", seconds=0.0, provenance=c.provenance,
+                  statement=c.statement, seed=seed, backend=backend,
+                  tolerance={"rtol": c.rtol, "atol": c.atol, "note": c.tolerance_note},
+                  details={"error": f"executor could not run this claim: {type(exc).__name__}: {exc}",
+                           "traceback": "".join(traceback.format_exception(exc))})
+
+
+# ----------------------------------------------------------------------------------------
+# executors
+# ----------------------------------------------------------------------------------------
+def local_executor(workers: int, threads: int | None = None) -> Executor:
+    """A pool of ``workers`` fresh processes on this machine. Use it as a context manager.
+
+    Start method ``forkserver`` (else ``spawn``): no fork of a process that already runs torch or
+    BLAS threads. ``threads``: BLAS/OpenMP/torch threads per worker (default: the machine's cores
+    shared out, ``max(1, cores // workers)``, so that workers do not oversubscribe the cores; an
+    ``OMP_NUM_THREADS``-style variable set by the user wins). The thread count does not change
+    the numbers of the claims (tested: the results equal the serial run's).
+    """
+    import multiprocessing as mp
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    from . import _worker
+
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be an integer >= 1; got {workers!r}")
+    if threads is None:
+        threads = max(1, (os.cpu_count() or 1) // workers)
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise ValueError(f"threads must be an integer >= 1; got {threads!r}")
+    if "forkserver" in mp.get_all_start_methods():
+        ctx = mp.get_context("forkserver")
+        # the fork server imports the heavy libraries once (numpy, scipy.stats, cvxpy, sympy: ~2 s);
+        # every worker forks from it with them loaded. Not torch: it is imported in the worker.
+        ctx.set_forkserver_preload(list(PRELOAD))
+    else:
+        ctx = mp.get_context("spawn")
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker.init, initargs=(threads,))
+
+
+PRELOAD = ("numpy", "scipy.linalg", "scipy.stats", "sympy", "cvxpy", "polyak.verify.runner", "polyak.verify.rates",
+           "polyak.verify.certificates", "polyak.verify.pep", "polyak.solvers", "polyak.theory")
+
+
+DASK_HINT = "pip install 'polyak[dask]'"
+
+
+def dask_executor(address: str, timeout: float = 10.0) -> tuple[Any, Executor]:
+    """(client, executor) of the Dask scheduler at ``address`` (e.g. ``"tcp://host:8786"``).
+
+    Close the client when done (``client.close()``). Raises ImportError naming
+    ``pip install 'polyak[dask]'`` when dask.distributed is missing, and ValueError naming the
+    address when no scheduler answers within ``timeout`` seconds.
+    """
+    try:
+        from dask.distributed import Client
+    except ImportError as exc:
+        raise ImportError(f"--scheduler needs dask.distributed: {DASK_HINT} ({exc})") from None
+    if not isinstance(address, str) or not address:
+        raise ValueError(f"scheduler address must be a non-empty string like tcp://host:8786; got {address!r}")
+    if not (timeout > 0):
+        raise ValueError(f"timeout must be > 0 seconds; got {timeout!r}")
+    try:
+        client = Client(address, timeout=timeout)
+    except (OSError, TimeoutError, ValueError, TypeError) as exc:
+        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ValueError(f"cannot connect to a Dask scheduler at {address!r} (timeout {timeout:g} s): {msg}") from None
+    return client, client.get_executor()
+
+
+@contextmanager
+def open_executor(workers: int | None = None, scheduler: str | None = None,
+                  timeout: float = 10.0) -> Iterator[Executor | None]:
+    """The executor of ``polyak verify --workers N`` / ``--scheduler ADDRESS``, closed on exit.
+
+    Neither given: None (run in this process). ``workers``: :func:`local_executor`; ``scheduler``:
+    the Dask scheduler at that address (:func:`dask_executor`, connection ``timeout`` seconds).
+    """
+    if workers is not None and scheduler is not None:
+        raise ValueError("give workers (local processes) or scheduler (a Dask cluster), not both")
+    if scheduler is not None:
+        client, ex = dask_executor(scheduler, timeout)
+        try:
+            yield ex
+        finally:
+            client.close()
+    elif workers is not None:
+        with local_executor(workers) as ex:
+            yield ex
+    else:
+        yield None
 
 
 def exit_code(results: Sequence[Result]) -> int:

@@ -1,0 +1,151 @@
+"""Claims on executors: a local process pool and a Dask LocalCluster give the serial run's Results
+(same numbers, same order); a claim that cannot travel and a bad scheduler address are reported."""
+
+from __future__ import annotations
+
+import math
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+from polyak.verify.claims import Claim, Measurement
+from polyak.verify.runner import collect, dask_executor, local_executor, run_claims, select
+
+# A few fast claims of different kinds (fits over seeded random instances, an upper bound along a
+# trajectory, an SDP certificate): cheap enough for the default suite, varied enough that a worker
+# that rebuilt a different claim or drew other random numbers would show.
+PATTERNS = ("ghadimi2015.thm4-quadratic", "defazio2020.lyapunov-quadratic", "sun2021.beta-upper",
+            "demon.effective-step-linear", "lessard2016.gd-certified")
+
+
+def _chosen():
+    claims = collect("fast")
+    out = [c for p in PATTERNS for c in select(claims, p)]
+    assert len(out) >= 4
+    return out
+
+
+def _noisy(seed, backend):
+    """A claim built here (not in polyak.papers): it travels pickled, closures and all."""
+    rng = np.random.default_rng(seed)
+    return Measurement(float(rng.standard_normal(1000).mean()), details={"n": 1000})
+
+
+LOCAL = Claim(id="test.local-lambda", paper="polyak1964", statement="a mean of 1000 normals is within 4/sqrt(1000)",
+              provenance="[derived]", relation="tight", predict=0.0, measure=lambda s, b: _noisy(s, b),
+              atol=4 / math.sqrt(1000), tolerance_note="4 standard errors")
+
+
+def _numbers(d):
+    """A Result's record without the timings (the only thing allowed to differ)."""
+    if isinstance(d, dict):
+        return {k: _numbers(v) for k, v in d.items() if k != "seconds"}
+    if isinstance(d, list):
+        return [_numbers(v) for v in d]
+    return d
+
+
+def _same(serial, other):
+    assert [r.claim for r in other] == [r.claim for r in serial]
+    assert [r.seed for r in other] == [r.seed for r in serial]
+    for a, b in zip(serial, other):
+        assert _numbers(b.to_dict()) == _numbers(a.to_dict()), a.claim
+        assert np.array_equal(np.asarray(a.measured, dtype=float), np.asarray(b.measured, dtype=float))
+
+
+def test_process_pool_gives_the_serial_results():
+    claims = _chosen()
+    serial = run_claims(claims, seeds=[0, 3])
+    assert [r.status for r in serial] == ["pass"] * len(serial)
+    with local_executor(2) as ex:
+        pooled = run_claims(claims, seeds=[0, 3], executor=ex)
+    _same(serial, pooled)
+    # claim-major order: both seeds of a claim, then the next claim; the seeds really differ
+    assert [(r.claim, r.seed) for r in pooled][:2] == [(claims[0].id, 0), (claims[0].id, 3)]
+    assert not np.array_equal(np.asarray(serial[0].measured), np.asarray(serial[1].measured))
+
+
+def test_thread_pool_and_a_local_claim():
+    claims = _chosen()[:2] + [LOCAL]
+    serial = run_claims(claims, seed=5)
+    with ThreadPoolExecutor(2) as ex:
+        _same(serial, run_claims(claims, seed=5, executor=ex))
+
+
+def test_a_claim_that_cannot_travel_is_an_error_result_not_a_crash(monkeypatch):
+    # without cloudpickle a lambda cannot be pickled to a worker process: that claim alone errors
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_cloudpickle(name, *a, **k):
+        if name == "cloudpickle":
+            raise ImportError("no cloudpickle here")
+        return real_import(name, *a, **k)
+
+    monkeypatch.setattr(builtins, "__import__", no_cloudpickle)
+    claims = [_chosen()[0], LOCAL]
+    with local_executor(1) as ex:
+        res = run_claims(claims, executor=ex)
+    assert [r.claim for r in res] == [claims[0].id, LOCAL.id]
+    assert res[0].status == "pass"
+    assert res[1].status == "error" and "executor could not run this claim" in res[1].details["error"]
+
+
+def test_dask_local_cluster_gives_the_serial_results():
+    distributed = pytest.importorskip("dask.distributed")
+    claims = _chosen() + [LOCAL]
+    serial = run_claims(claims, seed=2)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        with distributed.Client(cluster) as client:
+            got = run_claims(claims, seed=2, executor=client.get_executor())
+            # the helper connects to the same scheduler by address
+            c2, ex2 = dask_executor(cluster.scheduler_address, timeout=10)
+            try:
+                again = run_claims(claims[:2], seed=2, executor=ex2)
+            finally:
+                c2.close()
+    _same(serial, got)
+    _same(serial[:2], again)
+
+
+def test_bad_scheduler_address_is_a_value_error_naming_it():
+    pytest.importorskip("dask.distributed")
+    with pytest.raises(ValueError, match=r"cannot connect to a Dask scheduler at 'tcp://127.0.0.1:9'"):
+        dask_executor("tcp://127.0.0.1:9", timeout=0.5)
+    with pytest.raises(ValueError, match="scheduler address"):
+        dask_executor("", timeout=1)
+    with pytest.raises(ValueError, match="timeout"):
+        dask_executor("tcp://127.0.0.1:9", timeout=0)
+
+
+def test_missing_dask_names_the_extra(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "dask.distributed", None)  # import fails as if not installed
+    with pytest.raises(ImportError, match=r"pip install 'polyak\[dask\]'"):
+        dask_executor("tcp://127.0.0.1:8786")
+
+
+def test_validation():
+    with pytest.raises(ValueError, match="workers"):
+        local_executor(0)
+    with pytest.raises(ValueError, match="seeds"):
+        run_claims([], seeds=[])
+    with pytest.raises(ValueError, match="seeds"):
+        run_claims([], seeds=[1, -2])
+    with pytest.raises(ValueError, match="executor"):
+        run_claims([], executor=object())
+
+
+def test_open_executor_choices():
+    from polyak.verify.runner import open_executor
+
+    with open_executor() as ex:
+        assert ex is None
+    with open_executor(workers=1) as ex:
+        assert ex.submit(sum, [1, 2]).result() == 3
+    with pytest.raises(ValueError, match="not both"):
+        with open_executor(workers=1, scheduler="tcp://127.0.0.1:9"):
+            pass
