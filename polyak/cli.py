@@ -189,7 +189,23 @@ def _add_verify(sub: Any) -> None:
     p.add_argument("--only", default=None, help="run claims whose id matches this pattern")
     p.add_argument("--json", default=None, metavar="PATH", help="write a JSON report to PATH")
     p.add_argument("--progress", action="store_true", help="show a progress bar")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=_workers, default=None, metavar="N",
+                       help="run the claims on N local worker processes (default: in this process)")
+    where.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="run the claims on the Dask cluster of this scheduler, e.g. tcp://host:8786 "
+                            "(needs pip install 'polyak[dask]'; default: none)")
     p.set_defaults(func=_cmd_verify)
+
+
+def _workers(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1; got {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1; got {n}")
+    return n
 
 
 def _cmd_verify(args: argparse.Namespace, extra: list[str]) -> int:

@@ -55,7 +55,11 @@ def run_verify(args: Any) -> int:
     if not chosen:
         raise ValueError(f"no claim matches --only {args.only!r} in suite {args.suite!r}")
     t0 = time.perf_counter()
-    results = run_claims(chosen, backend=args.backend, seed=seed, progress=bool(getattr(args, "progress", False)))
+    from polyak.verify.runner import open_executor
+
+    with open_executor(getattr(args, "workers", None), getattr(args, "scheduler", None)) as ex:
+        results = run_claims(chosen, backend=args.backend, seed=seed, progress=bool(getattr(args, "progress", False)),
+                             executor=ex)
     total = time.perf_counter() - t0
 
     head = ("claim", "paper", "relation", "predicted", "measured", "margin", "status", "seconds")

@@ -223,7 +223,7 @@ PRELOAD = ("numpy", "scipy.linalg", "scipy.stats", "sympy", "cvxpy", "polyak.ver
 DASK_HINT = "pip install 'polyak[dask]'"
 
 
-def dask_executor(address: str, timeout: float = 10.0) -> tuple[Any, Executor]:
+def dask_executor(address: str, timeout: float = 5.0) -> tuple[Any, Executor]:
     """(client, executor) of the Dask scheduler at ``address`` (e.g. ``"tcp://host:8786"``).
 
     Close the client when done (``client.close()``). Raises ImportError naming
@@ -248,7 +248,7 @@ def dask_executor(address: str, timeout: float = 10.0) -> tuple[Any, Executor]:
 
 @contextmanager
 def open_executor(workers: int | None = None, scheduler: str | None = None,
-                  timeout: float = 10.0) -> Iterator[Executor | None]:
+                  timeout: float = 5.0) -> Iterator[Executor | None]:
     """The executor of ``polyak verify --workers N`` / ``--scheduler ADDRESS``, closed on exit.
 
     Neither given: None (run in this process). ``workers``: :func:`local_executor`; ``scheduler``:

@@ -15,14 +15,13 @@ from polyak.verify.runner import collect, dask_executor, local_executor, run_cla
 # A few fast claims of different kinds (fits over seeded random instances, an upper bound along a
 # trajectory, an SDP certificate): cheap enough for the default suite, varied enough that a worker
 # that rebuilt a different claim or drew other random numbers would show.
-PATTERNS = ("ghadimi2015.thm4-quadratic", "defazio2020.lyapunov-quadratic", "sun2021.beta-upper",
-            "demon.effective-step-linear", "lessard2016.gd-certified")
+PATTERNS = ("ghadimi2015.thm4-quadratic", "sun2021.beta-upper", "lessard2016.gd-certified")
 
 
 def _chosen():
     claims = collect("fast")
     out = [c for p in PATTERNS for c in select(claims, p)]
-    assert len(out) >= 4
+    assert len(out) == 3
     return out
 
 
@@ -95,7 +94,7 @@ def test_a_claim_that_cannot_travel_is_an_error_result_not_a_crash(monkeypatch):
 
 def test_dask_local_cluster_gives_the_serial_results():
     distributed = pytest.importorskip("dask.distributed")
-    claims = _chosen() + [LOCAL]
+    claims = _chosen()[:2] + [LOCAL]
     serial = run_claims(claims, seed=2)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         with distributed.Client(cluster) as client:
@@ -103,11 +102,11 @@ def test_dask_local_cluster_gives_the_serial_results():
             # the helper connects to the same scheduler by address
             c2, ex2 = dask_executor(cluster.scheduler_address, timeout=10)
             try:
-                again = run_claims(claims[:2], seed=2, executor=ex2)
+                again = run_claims(claims[:1], seed=2, executor=ex2)
             finally:
                 c2.close()
     _same(serial, got)
-    _same(serial[:2], again)
+    _same(serial[:1], again)
 
 
 def test_bad_scheduler_address_is_a_value_error_naming_it():
@@ -149,3 +148,23 @@ def test_open_executor_choices():
     with pytest.raises(ValueError, match="not both"):
         with open_executor(workers=1, scheduler="tcp://127.0.0.1:9"):
             pass
+
+
+def test_cli_workers_and_scheduler(tmp_path, capsys):
+    import json
+
+    from polyak.cli import main
+
+    only = "demon.beta-*"
+    assert main(["verify", "--only", only, "--json", str(tmp_path / "a.json")]) == 0
+    assert main(["verify", "--only", only, "--workers", "2", "--json", str(tmp_path / "b.json")]) == 0
+    a, b = (json.loads((tmp_path / f"{n}.json").read_text())["results"] for n in "ab")
+    assert len(a) >= 2 and _numbers(a) == _numbers(b)
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as e:
+        main(["verify", "--workers", "0"])
+    assert e.value.code == 2 and ">= 1" in capsys.readouterr().err
+    if pytest.importorskip("dask.distributed"):
+        assert main(["verify", "--only", only, "--scheduler", "tcp://127.0.0.1:9"]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "cannot connect to a Dask scheduler at 'tcp://127.0.0.1:9'" in err[0]
