@@ -105,6 +105,8 @@ class _PolyakOptimizer(torch.optim.Optimizer):
                 raise RuntimeError("polyak optimizers do not support sparse gradients")
             if not p.is_contiguous():
                 raise RuntimeError("polyak optimizers need contiguous parameters (they update flat views in place)")
+            if p.dtype not in (torch.float32, torch.float64):  # checked here: not every rule asks for a backend at step 0
+                raise TypeError(f"polyak optimizers support float32 and float64 parameters; got {p.dtype}")
             out.append((p, p.detach().view(1, 1, -1), p.grad.detach().reshape(1, 1, -1)))
         return out
 
