@@ -95,7 +95,7 @@ def main() -> None:
         rmed = None if ref is None else median[name] / median[ref]
         rows.append({"optimizer": name, "ms_per_step": 1e3 * med[name], "median_ms": 1e3 * median[name], "reference": ref,
                      "ratio": ratio, "median_ratio": rmed})
-    n = sum(p.numel() for p in runs["DemonSGD"][0])
+    n = sum(p.numel() for p in next(iter(runs.values()))[0])
     info = {"params": n, "tensors": args.tensors, "dtype": "float32", "torch": torch.__version__,
             "threads": torch.get_num_threads(), "machine": platform.processor() or platform.machine(), "clock": args.clock,
             "load_before": load_before, "load_after": os.getloadavg()}
