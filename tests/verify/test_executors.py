@@ -167,3 +167,19 @@ def test_cli_workers_and_scheduler(tmp_path, capsys):
         assert main(["verify", "--only", only, "--scheduler", "tcp://127.0.0.1:9"]) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and "cannot connect to a Dask scheduler at 'tcp://127.0.0.1:9'" in err[0]
+
+
+def test_worker_thread_limits_respect_the_user(monkeypatch):
+    from polyak.verify import _worker
+
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")  # set by the user: kept
+    _worker.init(1)
+    import os
+
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "1" and os.environ["OMP_NUM_THREADS"] == "3"
+    with local_executor(2) as ex:  # two workers on this machine: cores shared out, at least 1 each
+        n = ex.submit(os.cpu_count).result()
+        threads = ex.submit(os.getenv, "MKL_NUM_THREADS").result()
+    if "MKL_NUM_THREADS" not in os.environ:  # else the user's value travels to the workers
+        assert threads == str(max(1, (n or 1) // 2))
