@@ -21,6 +21,8 @@ MODULES = (
     "defazio2020",
     "sun2021",
     "topollai2025",
+    "vanscoy2018",
+    "cyrus2018",
 )
 
 

@@ -1,6 +1,6 @@
 """Import every method family so that each registers itself (one family per file)."""
 
-from . import gd, heavy_ball, nesterov, schedule_free, sgdm, spa  # noqa: F401
+from . import gd, heavy_ball, nesterov, schedule_free, sgdm, spa, triple_momentum  # noqa: F401
 
 # The papers' methods (Demon, adaptive heavy ball, Adaptive Memory, Adam) register from their
 # own files when present.

@@ -23,3 +23,17 @@ def rng():
 
 def torch_or_skip():
     return pytest.importorskip("torch")
+
+
+@pytest.fixture
+def forget_names():
+    """Names of user-defined linear methods a test registers; removed (examples restored) after it."""
+    names: list[str] = []
+    yield names
+    from polyak.solvers import forget_linear_method
+
+    for n in names:
+        try:
+            forget_linear_method(n)
+        except ValueError:
+            pass

@@ -43,6 +43,8 @@ _LAZY = {
     "am_beta": "adaptive_memory",
     "spa_lyapunov": "lyapunov_spa",
     "gfj_beta": "gfj",
+    "linear_system": "linear_system",
+    "iteration_matrix": "linear_system",
 }
 
 __all__ = sorted(_LAZY)

@@ -10,6 +10,8 @@ tools import cvxpy only when first used):
   :func:`fit_linear_rate_transient`), :func:`fit_sublinear_exponent`,
   :class:`RateFit`, :func:`seed_stats`, :class:`SeedStats` -- ``verify/rates.py``;
 * :func:`certify_rate`, :class:`RateCertificate` -- ``verify/certificates.py`` (cvxpy);
+* :func:`quadratic_rate`, :func:`quadratic_worst_case` -- ``verify/quadratic.py`` (any linear method);
+* :func:`linear_derivation` -- ``verify/linear.py`` (a linear method's symbolic iteration matrix);
 * ``WorstCase`` (``verify/pep.py``), ``lessard_cycle``, ``find_periodic_orbit``
   (``verify/counterexamples.py``) where present.
 
@@ -44,6 +46,9 @@ _LAZY = {
     "WorstCase": "pep",
     "lessard_cycle": "counterexamples",
     "find_periodic_orbit": "counterexamples",
+    "quadratic_rate": "quadratic",
+    "quadratic_worst_case": "quadratic",
+    "linear_derivation": "linear",
 }
 
 __all__ = sorted(_LAZY)
