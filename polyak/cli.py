@@ -97,11 +97,12 @@ def _parse_extra(extra: list[str]) -> dict[str, Any]:
 def _cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
     import numpy as np
 
-    from polyak.solvers import get_method_rule, make_method, make_problem, problem_param_names, simulate
+    from polyak.solvers import make_problem, problem_param_names, simulate
+    from polyak.solvers.base import build_method
     from polyak.verify.rates import fit_rate
 
     options = _parse_extra(extra)
-    rule = get_method_rule(args.method)
+    rule = _method_rule(args.method)
     hyper_names = {p.name for p in rule.params}
     prob_names = set(problem_param_names(args.problem))
     hyper = {k: v for k, v in options.items() if k in hyper_names}
@@ -113,7 +114,7 @@ def _cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
             f"method {args.method!r} takes {', '.join(sorted(hyper_names)) or 'nothing'}, "
             f"problem {args.problem!r} takes {', '.join(sorted(prob_names))}"
         )
-    method = make_method(args.method, **hyper)
+    method = build_method(rule, hyper)
     problem = make_problem(args.problem, **prob)
     x0 = None
     if args.x0 is not None:
@@ -164,6 +165,62 @@ def _cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
     return EXIT_OK
 
 
+def _method_rule(spec: str) -> Any:
+    """A registered name or ``path/to/file.py:NAME`` (polyak.solvers.linear.load_method) -> its rule."""
+    from polyak.solvers import get_method_rule
+
+    if ".py:" in spec or spec.endswith(".py"):
+        from polyak.solvers.linear import load_method
+
+        return load_method(spec).rule
+    return get_method_rule(spec)
+
+
+# ----------------------------------------------------------------------------------------
+# polyak analyze  (library: polyak.verify.analyze)
+# ----------------------------------------------------------------------------------------
+def _add_analyze(sub: Any) -> None:
+    p = sub.add_parser(
+        "analyze",
+        help="one report for one method on S(mu, L): quadratic, simulated, certified, PEP, counterexample",
+        description=(
+            "Analyse a method on the mu-strongly convex L-smooth class. METHOD is a registered name or "
+            "path/to/file.py:NAME; its hyperparameters are options (--alpha 0.1 --beta 0.5)."
+        ),
+    )
+    p.add_argument("method", help="registered name or path/to/file.py:NAME")
+    p.add_argument("--mu", type=float, required=True)
+    p.add_argument("--L", type=float, required=True)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--pep-steps", type=int, default=10, help="N-step worst cases for N = 1..this (default 10)")
+    p.add_argument("--parts", default=None, help="comma-separated subset of the report's parts")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--figure", default=None, metavar="PATH", help="save a figure of the rates to PATH")
+    p.set_defaults(func=_cmd_analyze, _accepts_extra=True)
+
+
+def _cmd_analyze(args: argparse.Namespace, extra: list[str]) -> int:
+    from polyak.solvers.base import build_method
+    from polyak.verify.analyze import PARTS, analyze, format_report, plot_report
+
+    rule = _method_rule(args.method)
+    options = _parse_extra(extra)
+    names = {p.name for p in rule.params}
+    unknown = sorted(set(options) - names)
+    if unknown:
+        raise ValueError(
+            f"unknown option(s) {', '.join('--' + u.replace('_', '-') for u in unknown)}; "
+            f"method {rule.name!r} takes {', '.join(sorted(names)) or 'nothing'}"
+        )
+    method = build_method(rule, options)
+    parts = PARTS if not args.parts else tuple(x.strip() for x in args.parts.split(",") if x.strip())
+    rep = analyze(method, args.mu, args.L, seed=args.seed, parts=parts, pep_steps=args.pep_steps)
+    if args.figure:
+        plot_report(rep, args.figure)
+    print(dump_json(rep) if args.json else format_report(rep))
+    return EXIT_OK
+
+
 # ----------------------------------------------------------------------------------------
 # The other subcommands live with their owners' library code; each _add_* wires one.
 # ----------------------------------------------------------------------------------------
@@ -195,6 +252,9 @@ def _add_verify(sub: Any) -> None:
     where.add_argument("--scheduler", default=None, metavar="ADDRESS",
                        help="run the claims on the Dask cluster of this scheduler, e.g. tcp://host:8786 "
                             "(needs pip install 'polyak[dask]'; default: none)")
+    p.add_argument("--claims", default=None, metavar="PATH_OR_MODULE",
+                   help="run a user's claims instead: a .py file, a folder or a module defining claims()")
+    p.add_argument("--with-library", action="store_true", help="with --claims: run the library's claims too")
     p.set_defaults(func=_cmd_verify)
 
 
@@ -250,7 +310,7 @@ def _cmd_figures(args: argparse.Namespace, extra: list[str]) -> int:
     return run_figures(args)
 
 
-COMMANDS: list[Callable[[Any], None]] = [_add_run, _add_derive, _add_verify, _add_certify, _add_figures]
+COMMANDS: list[Callable[[Any], None]] = [_add_run, _add_derive, _add_verify, _add_certify, _add_figures, _add_analyze]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -78,6 +78,7 @@ __all__ = [
     "forget_linear_method",
     "is_linear",
     "linear_method",
+    "load_method",
     "require_linear",
     "state_space",
     "state_spaces",
@@ -592,11 +593,62 @@ def forget_linear_method(name: str) -> None:
 
 
 # -- state-space access -------------------------------------------------------------------------
+def load_method(spec: str, **hyper: Any) -> Method:
+    """A Method from a registered name (``"hb"``) or ``"path/to/file.py:NAME"``.
+
+    The file is imported (so its ``linear_method`` definitions register; importing it again
+    replaces them); ``NAME`` is an attribute of it (a ``linear_method`` definition, a Method or a
+    MethodRule) or a name it registered. ``hyper`` are the hyperparameters (validated as in
+    ``make_method``). ValueError for a missing file or name.
+    """
+    from .registry import get_method_rule, make_method
+
+    if not isinstance(spec, str) or not spec:
+        raise ValueError(f"method must be a registered name or path/to/file.py:NAME; got {spec!r}")
+    path, sep, name = spec.rpartition(":")
+    if not sep or not path.endswith(".py"):
+        if spec.endswith(".py"):
+            raise ValueError(f"method {spec!r}: give the method's name after the file, as {spec}:NAME")
+        return make_method(spec, **hyper)
+    import importlib.util
+    import os
+    import re
+
+    if not os.path.isfile(path):
+        raise ValueError(f"method file {path!r} does not exist")
+    modname = "polyak_user_" + re.sub(r"\W", "_", os.path.splitext(os.path.basename(path))[0])
+    mspec = importlib.util.spec_from_file_location(modname, path)
+    if mspec is None or mspec.loader is None:  # pragma: no cover - a .py file always has a loader
+        raise ValueError(f"cannot import {path!r}")
+    module = importlib.util.module_from_spec(mspec)
+    import sys
+
+    sys.modules[modname] = module
+    mspec.loader.exec_module(module)
+    obj = getattr(module, name, None)
+    if obj is None:
+        try:
+            return build_method(get_method_rule(name), hyper)
+        except ValueError:
+            raise ValueError(f"{path} defines no method {name!r} (neither an attribute nor a registered name)") from None
+    if isinstance(obj, LinearMethodDef):
+        return obj(**hyper)
+    if isinstance(obj, Method):
+        return obj.with_hyper(**hyper) if hyper else obj
+    if isinstance(obj, MethodRule):
+        return build_method(obj, hyper)
+    if isinstance(obj, type) and issubclass(obj, MethodRule):
+        return build_method(obj(), hyper)
+    raise ValueError(f"{path}:{name} is a {type(obj).__name__}, not a method (use polyak.linear_method)")
+
+
 def _as_method(method: Any) -> Method:
     if isinstance(method, Method):
         return method
     if isinstance(method, LinearMethodDef):
         return method()
+    if isinstance(method, MethodRule):
+        return build_method(method, {})
     if isinstance(method, str):
         from .registry import make_method
 

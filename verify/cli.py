@@ -50,7 +50,15 @@ def run_verify(args: Any) -> int:
     from polyak.verify.runner import collect, exit_code, run_claims, select
 
     seed = int(getattr(args, "seed", 0) or 0)
-    claims = collect(args.suite)
+    user = getattr(args, "claims", None)
+    if user:
+        from polyak.verify.runner import load_claims
+
+        claims = load_claims(user, args.suite)
+        if getattr(args, "with_library", False):
+            claims = collect(args.suite) + claims
+    else:
+        claims = collect(args.suite)
     chosen = select(claims, args.only)
     if not chosen:
         raise ValueError(f"no claim matches --only {args.only!r} in suite {args.suite!r}")

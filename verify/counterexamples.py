@@ -49,12 +49,12 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Any, Optional
 
 import numpy as np
 
 __all__ = ["PiecewiseQuadratic", "CycleReport", "PeriodicOrbit", "lessard_cycle", "find_periodic_orbit",
-           "hb_simulate", "detect_cycle"]
+           "hb_simulate", "detect_cycle", "find_periodic_orbit_linear", "linear_simulate_1d"]
 
 
 @dataclass(frozen=True)
@@ -216,15 +216,19 @@ class PeriodicOrbit:
     class_checks: dict = field(default_factory=dict)
     simulation_residual: Optional[float] = None
     orderings_tried: int = 0
+    method: str = "hb"
+    points: tuple = ()
 
 
-def find_periodic_orbit(mu: float, L: float, alpha: float, beta: float, period: int, *, min_gap: float = 1e-7,
-                        cycles: int = 5) -> PeriodicOrbit:
-    """Search for a period-``period`` orbit of heavy ball on a 1-D function in S(mu, L).
+def find_periodic_orbit(mu: float, L: float, alpha: Any, beta: Optional[float] = None, period: Optional[int] = None, *,
+                        min_gap: float = 1e-7, cycles: int = 5) -> PeriodicOrbit:
+    """Search for a period-``period`` orbit of heavy ball (or of any linear method) on a 1-D function in S(mu, L).
 
     Args:
         mu, L: the class (0 < mu <= L).
-        alpha, beta: heavy-ball parameters (alpha > 0, 0 <= beta < 1).
+        alpha, beta: heavy-ball parameters (alpha > 0, 0 <= beta < 1). Or pass a linear Method
+            (``make_method(...)``, a ``polyak.linear_method`` definition called with its
+            hyperparameters) as ``alpha`` and leave ``beta`` out: :func:`find_periodic_orbit_linear`.
         period: p >= 2 (at most 6: the search enumerates the (p+1)! orders of the points and 0).
         min_gap: smallest admissible gap between sorted points (relative to the orbit's range 1).
         cycles: cycles of HB simulated on the constructed function to confirm the orbit.
@@ -237,6 +241,12 @@ def find_periodic_orbit(mu: float, L: float, alpha: float, beta: float, period: 
 
     from .certificates import _finite
 
+    if beta is None and not isinstance(alpha, (int, float, np.number)):
+        if period is None:
+            raise ValueError("find_periodic_orbit: give period=")
+        return find_periodic_orbit_linear(alpha, mu, L, period, min_gap=min_gap, cycles=cycles)
+    if beta is None or period is None:
+        raise ValueError("find_periodic_orbit: give alpha, beta and period (or a Method as alpha, and period)")
     mu, L, alpha, beta = (_finite(n, v) for n, v in (("mu", mu), ("L", L), ("alpha", alpha), ("beta", beta)))
     if mu <= 0 or L < mu:
         raise ValueError(f"need 0 < mu <= L; got mu={mu}, L={L}")
@@ -283,3 +293,120 @@ def find_periodic_orbit(mu: float, L: float, alpha: float, beta: float, period: 
     resid = float(np.abs(xs[:-1] - np.tile(x, cycles)).max())
     return PeriodicOrbit(True, mu, L, alpha, beta, p, tuple(x.tolist()), tuple(g.tolist()), float(margin), f,
                          checks, resid, tried)
+
+
+# ----------------------------------------------------------------------------------------------
+# any linear method: the same LP in the state-space form
+# ----------------------------------------------------------------------------------------------
+def linear_simulate_1d(ss: Any, grad: Any, xi0: Any, steps: int) -> np.ndarray:
+    """Plain float64 simulation of a state-space method in 1-D: returns the states (steps + 1, n).
+
+    ``xi_{k+1} = A xi_k + B u_k``, ``u_{k,j} = f'(C_j xi_k + D_j u_k)`` for calls j = 0..m-1 in order.
+    """
+    A, B, C, D = ss.A, ss.B, ss.C, ss.D
+    m = B.shape[1]
+    xi = np.asarray(xi0, dtype=float).reshape(-1).copy()
+    out = np.empty((steps + 1, xi.size))
+    out[0] = xi
+    for k in range(steps):
+        u = np.zeros(m)
+        for j in range(m):
+            u[j] = float(grad(C[j] @ xi + D[j, :j] @ u[:j]))
+        xi = A @ xi + B @ u
+        out[k + 1] = xi
+    return out
+
+
+def find_periodic_orbit_linear(method: Any, mu: float, L: float, period: int, *, min_gap: float = 1e-7,
+                               cycles: int = 5, max_points: int = 7) -> PeriodicOrbit:
+    """Search for a period-``period`` orbit of a linear method on a 1-D function in S(mu, L).
+
+    The method's state-space form (A, B, C, D) (``polyak.solvers.state_space``; constant scalar
+    hyperparameters) closes into a cycle xi_{i+1 mod p} = A xi_i + B u_i. Its gradient points
+    (y_{i,j}, u_{i,j}), y = C xi_i + D u_i, with (0, 0) must be interpolable in S(mu, L): in 1-D,
+    sorted with consecutive difference quotients in [mu, L]. For each order of the p m + 1 points
+    that is a linear program (homogeneous, normalised to range 1) maximising the smallest gap,
+    exactly as for heavy ball in :func:`find_periodic_orbit`. A solution gives an explicit
+    piecewise-quadratic function, checked to be in the class, on which the method is simulated
+    (:func:`linear_simulate_1d`) to confirm the cycle.
+
+    Args:
+        method: a linear Method (or a name, or a ``linear_method`` definition with defaults).
+        mu, L, period, min_gap, cycles: as in :func:`find_periodic_orbit` (period >= 1 here).
+        max_points: refuse searches with more than this many points p m + 1 ((p m + 1)! LPs).
+    """
+    from scipy.optimize import linprog
+
+    from polyak.solvers.linear import _as_method, require_linear, state_space
+
+    from .certificates import _finite
+
+    mu, L = _finite("mu", mu), _finite("L", L)
+    if mu <= 0 or L < mu:
+        raise ValueError(f"need 0 < mu <= L; got mu={mu}, L={L}")
+    m_ = _as_method(method)
+    require_linear(m_, "find_periodic_orbit")
+    ss = state_space(m_, 0)
+    n, m = ss.A.shape[0], ss.B.shape[1]
+    if isinstance(period, bool) or not isinstance(period, (int, np.integer)) or period < 1:
+        raise ValueError(f"period must be a positive integer; got {period!r}")
+    p = int(period)
+    npts = p * m + 1
+    if npts > max_points:
+        raise ValueError(f"find_periodic_orbit: period {p} with {m} gradient call(s) per step gives {npts} points "
+                         f"(> max_points={max_points}: {npts}! orderings); lower the period")
+    nv = p * n + p * m  # xi_0..xi_{p-1}, then u_0..u_{p-1}
+    X = lambda i: slice(i * n, (i + 1) * n)  # noqa: E731
+    U = lambda i: slice(p * n + i * m, p * n + (i + 1) * m)  # noqa: E731
+    A_eq_dyn = []
+    for i in range(p):
+        for r in range(n):
+            row = np.zeros(nv)
+            row[X((i + 1) % p)][r] = 1.0
+            row[X(i)] -= ss.A[r]
+            row[U(i)] -= ss.B[r]
+            A_eq_dyn.append(row)
+    Y, G = [], []  # each point's position and gradient as linear forms in the variables
+    for i in range(p):
+        for j in range(m):
+            y = np.zeros(nv)
+            y[X(i)] = ss.C[j]
+            y[U(i)] = ss.D[j]
+            g = np.zeros(nv)
+            g[U(i)][j] = 1.0
+            Y.append(y)
+            G.append(g)
+    Y.append(np.zeros(nv))
+    G.append(np.zeros(nv))
+    Y, G = np.array(Y), np.array(G)
+    best, tried = None, 0
+    for order in itertools.permutations(range(npts)):
+        tried += 1
+        A_ub, b_ub = [], []
+        for a_, b_ in zip(order[:-1], order[1:]):
+            d, dg = Y[b_] - Y[a_], G[b_] - G[a_]
+            A_ub.append(np.append(-d, 1.0)); b_ub.append(0.0)          # d >= t
+            A_ub.append(np.append(mu * d - dg, 0.0)); b_ub.append(0.0)  # dg >= mu d
+            A_ub.append(np.append(dg - L * d, 0.0)); b_ub.append(0.0)   # dg <= L d
+        A_eq = [np.append(r, 0.0) for r in A_eq_dyn] + [np.append(Y[order[-1]] - Y[order[0]], 0.0)]
+        b_eq = [0.0] * len(A_eq_dyn) + [1.0]
+        res = linprog(np.append(np.zeros(nv), -1.0), A_ub=np.array(A_ub), b_ub=b_ub, A_eq=np.array(A_eq), b_eq=b_eq,
+                      bounds=[(None, None)] * nv + [(None, 1.0)], method="highs")
+        if res.status == 0 and -res.fun > min_gap and (best is None or -res.fun > best[0]):
+            best = (-res.fun, res.x[:nv])
+    nan = float("nan")
+    if best is None:
+        return PeriodicOrbit(False, mu, L, nan, nan, p, orderings_tried=tried, method=m_.name)
+    margin, z = best
+    pts, gs = Y @ z, G @ z
+    srt = np.argsort(pts)
+    f = PiecewiseQuadratic(tuple(pts[srt].tolist()), tuple(gs[srt].tolist()), mu, mu)
+    checks = f.in_class(mu, L)
+    xi0 = z[X(0)]
+    states = linear_simulate_1d(ss, f.grad, xi0, cycles * p)
+    cyc = np.array([z[X(i % p)] for i in range(cycles * p + 1)])
+    resid = float(np.abs(states - cyc).max())
+    orbit = tuple(float(z[X(i)][0]) for i in range(p))
+    grads = tuple(float(v) for i in range(p) for v in z[U(i)])
+    return PeriodicOrbit(True, mu, L, nan, nan, p, orbit, grads, float(margin), f, checks, resid, tried,
+                         method=m_.name, points=tuple(pts[:-1].tolist()))

@@ -57,6 +57,59 @@ def collect(suite: str = "fast") -> list[Claim]:
     return out
 
 
+def load_claims(spec: str, suite: str = "full") -> list[Claim]:
+    """A user's claims: ``spec`` is a path to a ``.py`` file, a folder (its ``*.py`` files, sorted)
+    or a dotted module name; each module defines ``claims()`` returning :class:`Claim` objects
+    (or a list ``CLAIMS``). ``suite="fast"`` keeps only claims with ``suite="fast"``.
+    ValueError when nothing can be loaded or an id repeats."""
+    import importlib.util
+    import os
+
+    if suite not in SUITES:
+        raise ValueError(f"suite must be 'fast' or 'full'; got {suite!r}")
+    if os.path.isdir(spec):
+        files = sorted(os.path.join(spec, f) for f in os.listdir(spec) if f.endswith(".py") and not f.startswith("_"))
+        if not files:
+            raise ValueError(f"--claims {spec!r}: the folder has no .py files")
+    elif spec.endswith(".py"):
+        if not os.path.isfile(spec):
+            raise ValueError(f"--claims {spec!r}: no such file")
+        files = [spec]
+    else:
+        files = []
+    mods = []
+    if files:
+        for path in files:
+            name = "polyak_user_claims_" + os.path.splitext(os.path.basename(path))[0]
+            mspec = importlib.util.spec_from_file_location(name, path)
+            mod = importlib.util.module_from_spec(mspec)  # type: ignore[arg-type]
+            import sys
+
+            sys.modules[name] = mod
+            mspec.loader.exec_module(mod)  # type: ignore[union-attr]
+            mods.append(mod)
+    else:
+        try:
+            mods.append(importlib.import_module(spec))
+        except ModuleNotFoundError:
+            raise ValueError(f"--claims {spec!r}: neither a .py file, a folder nor an importable module") from None
+    out: list[Claim] = []
+    seen: set[str] = set()
+    for mod in mods:
+        found = mod.claims() if callable(getattr(mod, "claims", None)) else getattr(mod, "CLAIMS", None)
+        if found is None:
+            raise ValueError(f"--claims: {mod.__name__} defines neither claims() nor CLAIMS")
+        for c in found:
+            if not isinstance(c, Claim):
+                raise ValueError(f"--claims: {mod.__name__} returned a {type(c).__name__}, not a polyak.verify.Claim")
+            if c.id in seen:
+                raise ValueError(f"duplicate claim id {c.id!r} (in {mod.__name__})")
+            seen.add(c.id)
+            if suite == "full" or c.suite == "fast":
+                out.append(c)
+    return out
+
+
 def select(claims: Iterable[Claim], only: str | None) -> list[Claim]:
     """Claims whose id or paper key matches ``only``: a glob when it has ``*?[``, else a substring."""
     claims = list(claims)

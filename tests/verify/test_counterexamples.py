@@ -81,3 +81,47 @@ def test_orbit_bad_input():
         find_periodic_orbit(1.0, 25.0, 0.1, 0.4, period=1)
     with pytest.raises(ValueError, match="beta"):
         find_periodic_orbit(1.0, 25.0, 0.1, 1.0, period=3)
+
+
+# -- any linear method (state-space LP) ---------------------------------------------------------
+def test_linear_method_orbit_search_agrees_with_hb_path(rng):
+    import polyak
+    from polyak.verify.counterexamples import find_periodic_orbit
+
+    for alpha, beta, p in [(1 / 9, 4 / 9, 3), (0.2, 0.6, 2), (0.05, 0.1, 3)]:
+        old = find_periodic_orbit(1.0, 25.0, alpha, beta, period=p)
+        new = find_periodic_orbit(1.0, 25.0, polyak.make_method("hb", alpha=alpha, beta=beta), period=p)
+        assert new.found == old.found
+        if old.found:
+            assert new.margin == pytest.approx(old.margin, rel=1e-7)
+            assert new.class_checks["in_class"] and new.simulation_residual < 1e-9
+
+
+def test_linear_method_orbit_two_calls_and_certified_tmm():
+    import polyak
+    from polyak.solvers.triple_momentum import triple_momentum_tuning
+    from polyak.verify.counterexamples import find_periodic_orbit, linear_simulate_1d
+
+    # TMM converges at rho < 1 on the whole class (vanscoy2018): no orbit may exist
+    tmm = polyak.make_method("triple-momentum", **triple_momentum_tuning(1.0, 25.0))
+    for p in (2, 3, 4):
+        assert not find_periodic_orbit(1.0, 25.0, tmm, period=p).found
+
+    # two gradient calls per step (D != 0): two heavy-ball steps fused into one. Its period-2 orbits
+    # with distinct points are exactly heavy ball's period-4 orbits, so the margins agree.
+    @polyak.linear_method(alpha=0.1, beta=0.5, register=False)
+    def hb_twice(x, x_prev, grad, *, alpha, beta):
+        x1 = x - alpha * grad(x) + beta * (x - x_prev)
+        return x1 - alpha * grad(x1) + beta * (x1 - x), x1
+
+    ss = polyak.solvers.state_space(hb_twice(alpha=0.12, beta=0.4))
+    assert ss.D[1, 0] == pytest.approx(-0.12)
+    o = find_periodic_orbit(1.0, 25.0, hb_twice(alpha=0.12, beta=0.4), period=2)
+    ref = find_periodic_orbit(1.0, 25.0, 0.12, 0.4, period=4)
+    assert o.found and ref.found
+    assert o.margin == pytest.approx(ref.margin, rel=1e-6)
+    assert o.class_checks["in_class"] and o.simulation_residual < 1e-9
+    # the 1-D simulator against the closed form on f = 4 x^2 / 2 for one call: x_k = (1 - 4a)^k
+    gd_ss = polyak.solvers.state_space(polyak.make_method("gd", alpha=0.6))
+    xs = linear_simulate_1d(gd_ss, lambda y: 4.0 * y, [1.0], 3)
+    np.testing.assert_allclose(xs[:, 0], [(1 - 2.4) ** k for k in range(4)], rtol=1e-14)
