@@ -44,6 +44,7 @@ _LAZY = {
     "check_rate": "certificates",
     "RateCertificate": "certificates",
     "WorstCase": "pep",
+    "worst_case": "pep",
     "lessard_cycle": "counterexamples",
     "find_periodic_orbit": "counterexamples",
     "quadratic_rate": "quadratic",
