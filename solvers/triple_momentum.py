@@ -97,9 +97,10 @@ _DEF_RM = robust_momentum_tuning(0.1, 1.0, 0.75)
 )
 def triple_momentum(x, xi, xi_prev, grad, *, alpha, beta, gamma, delta):
     """triple momentum method (Van Scoy, Freeman, Lynch 2018)"""
-    y = (1 + gamma) * xi - gamma * xi_prev
-    xi_new = (1 + beta) * xi - beta * xi_prev - alpha * grad(y)
-    return (1 + delta) * xi_new - delta * xi, xi_new, xi
+    # the paper's (1 + c) a - c b written as a + c (a - b): the same map, and exact at a = b
+    y = xi + gamma * (xi - xi_prev)
+    xi_new = xi + beta * (xi - xi_prev) - alpha * grad(y)
+    return xi_new + delta * (xi_new - xi), xi_new, xi
 
 
 @linear_method(
