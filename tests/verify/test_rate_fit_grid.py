@@ -116,8 +116,12 @@ def case(kind: str, kappa: float, name: str, seed: int = 0):
         mu, L = float(eigs[0]), float(eigs[-1])
     meth, p = _tuning(name, mu, L)
     if meth == "tmm":
-        method = (polyak.make_method("triple-momentum", mu=mu, L=L) if "triple-momentum" in list_methods()
-                  else build_method(_TMM(), p))
+        if "triple-momentum" in list_methods():  # the registered linear method, tuned from (mu, L)
+            from polyak.solvers.triple_momentum import triple_momentum_tuning
+
+            method = polyak.make_method("triple-momentum", **triple_momentum_tuning(mu, L))
+        else:
+            method = build_method(_TMM(), p)
     else:
         method = polyak.make_method(meth, **p)
     return method, prob, spectral_radius(meth, p, eigs)
