@@ -135,7 +135,7 @@ class RateCertificate:
     (or of the last solve when nothing was certified); ``solves`` counts SDP solves;
     ``quadratic_bound`` is the worst spectral radius over the quadratics of the class (a lower
     bound on any rate). ``alpha``, ``beta``, ``gamma`` are set for the named 3-parameter methods and
-    ``None`` otherwise; ``hyper`` holds a Method's hyperparameters; ``shape`` is ``(n, m)``.
+    from a Method's hyperparameters of these names (``None`` otherwise); ``hyper`` holds a Method's hyperparameters; ``shape`` is ``(n, m)``.
     """
 
     method: str
@@ -404,7 +404,8 @@ def _resolve(method: Any, mu: float, L: float, alpha=None, beta=None, tool: str 
         hyper = _fixed_hyper(method, tool)
         ss = state_space(method, k=0)
         name = method.name
-        return _Point(name, mu, L, *_check_state_space(name, ss.A, ss.B, ss.C, ss.D), hyper=hyper)
+        named = {k: (float(hyper[k]) if isinstance(hyper.get(k), float) else None) for k in ("alpha", "beta", "gamma")}
+        return _Point(name, mu, L, *_check_state_space(name, ss.A, ss.B, ss.C, ss.D), hyper=hyper, **named)
     raise ValueError(f"method must be gd, hb, nesterov, a registered linear method, a Method or a StateSpace; "
                      f"got {method!r}")
 

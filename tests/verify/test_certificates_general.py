@@ -467,6 +467,7 @@ def test_built_in_methods_as_objects_equal_their_names():
         by_obj = certify_rate(obj, 1.0, 10.0, tol=TOL)
         assert by_obj.certified and by_name.certified
         assert abs(by_obj.rate - by_name.rate) <= TOL + 2e-6, (name, by_obj.rate, by_name.rate)
+        assert by_obj.alpha == a and by_obj.beta == (b if b is not None else by_obj.beta)
 
 
 @pytest.mark.parametrize("name", ["adam", "adaptive-hb", "am-sgd"])
