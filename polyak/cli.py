@@ -496,8 +496,9 @@ def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     if args.command is None:
-        parser.print_help()
-        return EXIT_ERROR
+        if extra:
+            fail(f"polyak: error: unrecognized arguments: {' '.join(extra)} (see polyak --help)")
+        fail(f"polyak: error: a command is required: {', '.join(COMMANDS)} (see polyak --help)")
     cmd: Command = args._cmd
     if extra and not cmd.accepts_extra:
         fail(f"polyak {cmd.name}: error: unrecognized arguments: {' '.join(extra)} (see polyak {cmd.name} --help)")

@@ -52,7 +52,7 @@ def _inner(x: tuple[Any, Any], y: tuple[Any, Any]) -> sp.Expr:
     return sp.expand(x[0] * y[0] * gg + (x[0] * y[1] + x[1] * y[0]) * gd + x[1] * y[1] * dd)
 
 
-@register("am-beta")
+@register("am-beta", title="Adaptive Memory: beta_t from the dual of the two-plane proximal model")
 def _am_beta() -> Derivation:
     G, D = (1, 0), (0, 1)
     U = (-eta * a, -eta * b)  # u = -eta (a g + b d)

@@ -40,7 +40,7 @@ _DOMAIN = (gt(mu, 0), le(mu, L))
 _TEXT = "0 < mu <= L (spectrum of A in [mu, L])"
 
 
-@register("gd-rate")
+@register("gd-rate", title="Gradient descent on quadratics: worst-case rate for a given step")
 def _gd_rate() -> Derivation:
     e1, e0 = sp.symbols("e_{k+1} e_k")
     factor = sp.expand(e0 - alpha * lam * e0).coeff(e0)
@@ -63,7 +63,7 @@ def _gd_rate() -> Derivation:
     )
 
 
-@register("gd-quadratic-optimal")
+@register("gd-quadratic-optimal", title="Gradient descent on quadratics: optimal step and rate")
 def _gd_optimal() -> Derivation:
     lo, hi = 1 - alpha * mu, alpha * L - 1  # the two branches of the worst case
     a_star = sp.solve(sp.Eq(lo, hi), alpha)[0]

@@ -49,7 +49,7 @@ NAMES = {fx: "f(x_k)", m_sq: r"\|x_k - x_{k-1}\|^2", grad_sq: r"\|\nabla f(x_k)\
          P: r"\langle \nabla f(x_k), x_k - x_{k-1}\rangle"}
 
 
-@register("spa-lyapunov")
+@register("spa-lyapunov", title="Lyapunov bound for heavy ball / SPA on L-smooth (non-convex) functions")
 def _spa_lyapunov() -> Derivation:
     inner_gs = -alpha * grad_sq + beta * P  # E <grad f, s>
     s_sq = alpha**2 * grad_sq + alpha**2 * sigma**2 - 2 * alpha * beta * P + beta**2 * m_sq  # E ||s||^2

@@ -59,7 +59,7 @@ def _poly(b: Any, qq: Any) -> sp.Expr:
     return z**2 - (1 + b) * qq * z + b * qq
 
 
-@register("nesterov-quadratic")
+@register("nesterov-quadratic", title="Nesterov on a quadratic: per-eigenvalue iteration matrix and spectral radius")
 def _nesterov_quadratic() -> Derivation:
     x1, x0, xm, y = sp.symbols("e_{k+1} e_k e_{k-1} y_k")
     y_k = x0 + beta * (x0 - xm)
@@ -89,7 +89,7 @@ def _nesterov_quadratic() -> Derivation:
     )
 
 
-@register("nesterov-standard")
+@register("nesterov-standard", title="Nesterov with alpha = 1/L on quadratics: momentum from a double root at mu, and the rate")
 def _nesterov_standard() -> Derivation:
     kappa = L / mu
     q_mu = 1 - 1 / (1 + eps) ** 2  # alpha = 1/L, lambda = mu, sqrt(kappa) = 1 + eps
@@ -131,7 +131,7 @@ def _nesterov_standard() -> Derivation:
     )
 
 
-@register("nesterov-quadratic-optimal")
+@register("nesterov-quadratic-optimal", title="Nesterov on quadratics: the quadratic-optimal tuning (Lessard, Recht, Packard 2016) and its rate")
 def _nesterov_optimal() -> Derivation:
     u = sp.Symbol("u", positive=True)  # u = 1 - rho
     kappa = L / mu

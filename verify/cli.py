@@ -52,6 +52,8 @@ def run_verify(args: Any) -> int:
     from polyak.verify.runner import collect, exit_code, run_claims, select
 
     seed = int(getattr(args, "seed", 0) or 0)
+    if args.only is not None and not args.only.strip():
+        raise ValueError("--only must not be empty (omit it to run every claim of the suite)")
     user = getattr(args, "claims", None)
     if user:
         from polyak.verify.runner import load_claims
