@@ -206,14 +206,29 @@ class Backend:
         return contextlib.nullcontext()
 
 
-def get_backend(name: str | Backend = "numpy", *, device: str | None = None, dtype: str = "float64") -> Backend:
+def dtype_name(dtype: Any) -> str:
+    """``"float32"`` for ``"float32"``, ``np.float32``, ``np.dtype("float32")`` or ``torch.float32``
+    (torch is not imported); anything else is returned as its ``str`` for the caller's check."""
+    if isinstance(dtype, str):
+        return dtype
+    text = str(dtype)
+    if text.startswith("torch."):  # torch.float32 prints as "torch.float32"
+        return text[len("torch."):]
+    try:
+        return np.dtype(dtype).name
+    except TypeError:
+        return text
+
+
+def get_backend(name: str | Backend = "numpy", *, device: str | None = None, dtype: Any = "float64") -> Backend:
     """Return the :class:`Backend` for ``name`` ("numpy" or "torch").
 
     Args:
         name: "numpy" (default) or "torch"; a Backend is returned as it is.
         device: torch device ("cpu", "cuda", "cuda:1"); default "cuda" when available, else "cpu".
             Must be "cpu" (or None) for numpy.
-        dtype: "float64" (default) or "float32".
+        dtype: "float64" (default) or "float32", as a string, a numpy dtype (``np.float32``) or a
+            torch dtype (``torch.float32``).
 
     Raises:
         ValueError: unknown backend, device or dtype.
@@ -223,8 +238,9 @@ def get_backend(name: str | Backend = "numpy", *, device: str | None = None, dty
         return name
     if name not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}; got {name!r}")
+    given, dtype = dtype, dtype_name(dtype)
     if dtype not in ("float64", "float32"):
-        raise ValueError(f"dtype must be 'float64' or 'float32'; got {dtype!r}")
+        raise ValueError(f"dtype must be 'float64' or 'float32' (a string, numpy or torch dtype); got {given!r}")
     if name == "numpy":
         if device not in (None, "cpu"):
             raise ValueError(f"device must be 'cpu' for the numpy backend; got {device!r}")

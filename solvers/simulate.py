@@ -67,6 +67,40 @@ class Trajectory:
     def batch_shape(self) -> tuple[int, ...]:
         return self.diverged.shape
 
+    def axis_names(self) -> tuple[str, ...]:
+        """Names of the axes of the recorded arrays: records, problems, one per grid axis (the
+        hyperparameters that vary along it, joined by '+'), seeds."""
+        grid = tuple(self.grid_shape)
+        names = []
+        for j in range(len(grid)):
+            along = []
+            for key, v in self.method.hyper.items():
+                shape = getattr(v, "shape", None)
+                if not isinstance(shape, tuple) or not shape:
+                    continue
+                i = j - (len(grid) - len(shape))  # hyperparameter arrays align on the trailing axes
+                if 0 <= i < len(shape) and shape[i] > 1:
+                    along.append(key)
+            names.append("+".join(along) or f"grid{j}")
+        return ("records", "problems", *names, "seeds")
+
+    def __repr__(self) -> str:
+        """A short summary: what ran, the named axes, divergence and the final errors (not the arrays)."""
+        shape = ", ".join(f"{n}={s}" for n, s in zip(self.axis_names(), (len(self.k),) + self.batch_shape))
+        fields = [n for n in ("dist", "fgap", "fval", "gnorm", "beta") if getattr(self, n) is not None]
+        lines = [f"Trajectory({self.method.name} on {self.problem.name}, backend {self.backend}, "
+                 f"steps {int(self.k[0])}..{int(self.k[-1])}",
+                 f"  {', '.join(fields)}: ({shape})",
+                 f"  diverged: {int(self.diverged.sum())} of {self.diverged.size} runs"]
+        err = self.dist if self.dist is not None else self.fgap
+        if err is not None:
+            last = err[-1]
+            fin = last[np.isfinite(last)]
+            name = "dist" if self.dist is not None else "fgap"
+            if fin.size:
+                lines[-1] += f"; final {name} in [{fin.min():.3g}, {fin.max():.3g}]"
+        return "\n".join(lines) + ")"
+
     def error(self) -> np.ndarray:
         """The error used by default for rates: dist when x* is known, else the f gap."""
         if self.dist is not None:
@@ -137,7 +171,7 @@ def simulate(
         steps: number of steps (>= 1).
         seeds: a count (``5`` runs seeds 0..4) or a list of seeds; each seed is one noise stream.
         backend: "numpy" (default) or "torch"; ``device`` picks the torch device.
-        dtype: "float64" (default) or "float32": the dtype of every state array.
+        dtype: "float64" (default) or "float32" (or np.float32, torch.float32): the dtype of every state array.
         record_every: record every r steps (and always the last one).
         x0: start; None uses ``problem.x0``; a number, a (d,) or a (P, d) array.
         per_problem: the hyperparameter grid's first axis runs along the problem instances
