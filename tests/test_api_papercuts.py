@@ -173,3 +173,22 @@ def test_run_imports_no_scipy_stats():
     mods = _imported("import contextlib, io\nfrom polyak.cli import main\n"
                      "with contextlib.redirect_stdout(io.StringIO()): main(['run', '--method', 'hb', '--dim', '3', '--steps', '5'])")
     assert "scipy.stats" not in mods
+
+
+def test_readme_documents_grid_and_torch_optimizers():
+    import pathlib
+    import re
+
+    text = (pathlib.Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert "polyak.grid(" in text and "from polyak.optim import" in text
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    engine = blocks[0]
+    ns: dict = {}
+    exec(engine, ns)  # noqa: S102 - our own README
+    assert ns["sweep"].axis_names() == ("records", "problems", "alpha", "beta", "seeds")
+    assert "(records=101, problems=3, alpha=3, beta=2, seeds=1)" in repr(ns["sweep"])
+    torch_block = next(b for b in blocks if "polyak.optim" in b)
+    pytest.importorskip("torch")
+    ns = {}
+    exec(torch_block, ns)  # noqa: S102
+    assert ns["opt"].state[ns["model"].weight]["step"] == 5
