@@ -34,8 +34,14 @@ EXIT_OK, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
 # ----------------------------------------------------------------------------------------
 # The parser
 # ----------------------------------------------------------------------------------------
-class HelpFormatter(argparse.RawDescriptionHelpFormatter):
-    """Appends ``(default: X)`` to an option's help unless the help already says its default."""
+class HelpFormatter(argparse.HelpFormatter):
+    """Appends ``(default: X)`` to an option's help unless the help already says its default; a
+    description or epilog with line breaks is printed as written, a one-paragraph one is wrapped."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if "\n" in text:
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
 
     def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ""
@@ -278,7 +284,9 @@ def options(name: str):
 # ----------------------------------------------------------------------------------------
 RUN_EPILOG = """\
 Hyperparameters and problem parameters are options too: --alpha 0.1 --beta 0.9 (hb), --mu 1 --L 100
---dim 50 (quadratic). A comma list (--alpha 0.1,0.2) is a grid along that hyperparameter.
+--dim 50 (quadratic). A comma list (--alpha 0.1,0.2) is a grid axis along that hyperparameter;
+several comma lists form the outer grid. The fitted rate is of the first run; the JSON lists the
+final errors and divergence of every run.
   polyak run --list                  methods and problems, one line each
   polyak run --help-method hb        a method's hyperparameters: default, range, meaning
   polyak run --method hb --problem quadratic --mu 1 --L 100 --json
@@ -404,7 +412,7 @@ def _cmd_certify(args: argparse.Namespace) -> int:
 def _certify_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("method", help="method to certify: gd, hb or nesterov")
     p.add_argument("--mu", type=real, required=True, help="strong convexity mu > 0 (required)")
-    p.add_argument("--L", type=real, required=True, help="smoothness L > mu (required)")
+    p.add_argument("--L", type=real, required=True, help="smoothness L >= mu (required)")
     p.add_argument("--alpha", type=real, default=None, help="step size (default: the method's classical tuning)")
     p.add_argument("--beta", type=real, default=None, help="momentum (default: the method's classical tuning)")
     p.add_argument("--rate", type=real, default=None, metavar="R",

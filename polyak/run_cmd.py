@@ -233,6 +233,11 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError(f"{' and '.join(given)} only take effect with --noise (additive, multiplicative or minibatch); add --noise or drop them")
     elif "batch_size" in prob and prob.get("noise") != "minibatch":
         raise ValueError("--batch-size only applies with --noise minibatch")
+    lists = {k: v for k, v in hyper.items() if isinstance(v, list)}
+    if len(lists) > 1:  # several comma lists: their outer grid, one axis each (as polyak.grid)
+        from polyak.grids import grid
+
+        hyper.update(grid(**lists))
     method = make_method(args.method, **hyper)
     grid_points = int(np.prod(method.hyper_shape, dtype=np.int64)) if method.hyper_shape else 1
     keep = 10 if int(prob.get("dim", 10) or 10) <= 10 else 0
@@ -260,7 +265,8 @@ def run(args: argparse.Namespace) -> int:
         "steps": args.steps,
         "seeds": args.seeds,
         "backend": args.backend,
-        "fitted_rate": fit.rate,
+        "grid": dict(zip(traj.axis_names()[2:-1], traj.grid_shape)),
+        "fitted_rate": fit.rate,  # of the first run (problem 0, grid point 0, seed 0)
         "fit_window": list(fit.window),
         "fit_residual": fit.residual,
         "diverged": traj.diverged.reshape(-1).tolist(),

@@ -304,3 +304,16 @@ def test_run_json_small_fields_first(capsys):
     assert keys.index("fitted_rate") < keys.index("beta_trace") and keys[-2:] == ["beta_trace", "x_tail"]
     # the first lines of the text are the answer, not a trace
     assert "fitted_rate" in "\n".join(out.splitlines()[:10])
+
+
+def test_comma_lists_form_the_outer_grid(capsys):
+    code, out, _ = run(capsys, "run", "--method", "hb", "--alpha", "0.01,0.02,0.03", "--beta", "0.5,0.9", "--dim", "3",
+                       "--L", "10", "--steps", "30", "--json")
+    rep = json.loads(out)
+    assert code == 0 and rep["grid"] == {"alpha": 3, "beta": 2} and len(rep["final_dist"]) == 6
+    # the first run is alpha = 0.01, beta = 0.5: the same as that run alone
+    code, out, _ = run(capsys, "run", "--method", "hb", "--alpha", "0.01", "--beta", "0.5", "--dim", "3", "--L", "10",
+                       "--steps", "30", "--json")
+    alone = json.loads(out)
+    assert alone["final_dist"][0] == pytest.approx(rep["final_dist"][0], rel=1e-12)
+    assert rep["fitted_rate"] == pytest.approx(alone["fitted_rate"], rel=1e-12)
