@@ -3,7 +3,8 @@
 Every call must end with exit code 0, 1 or 2, never a traceback (an exception escaping
 ``polyak.cli.main`` fails the test), and an exit 2 must say why in one line on stderr. Sizes are
 kept small (dim <= 20, steps <= 300, PEP N <= 3, cheap claims) so one call takes well under a
-second; ``python tests/test_cli_fuzz.py N SEED`` runs N cases and prints a summary.
+second (the default 300 cases: 10.6 s of CPU including pytest's start, measured at load 17 where the
+wall time was 150 s); ``python tests/test_cli_fuzz.py N SEED`` runs N cases and prints a summary.
 """
 
 from __future__ import annotations
@@ -248,7 +249,7 @@ def _report(res: dict) -> str:
 
 
 def test_fuzz_cli(tmp_path):
-    res = fuzz(320, seed=20261201, tmp=str(tmp_path))
+    res = fuzz(300, seed=20261201, tmp=str(tmp_path))
     assert not res["findings"] and not res["slow"], _report(res)
     c = res["counts"]
     # the fuzz reaches every outcome: it is not all usage errors
