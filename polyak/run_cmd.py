@@ -14,7 +14,7 @@ import inspect
 import math
 from typing import Any
 
-from polyak.cli import EXIT_OK, Parser, check_resources, count, one_line, want_progress, write_json
+from polyak.cli import EXIT_OK, Parser, check_resources, one_line, want_progress, write_json
 
 #: problem parameters that only mean something with a noise model
 NOISE_ONLY = ("sigma", "batch_size")
@@ -291,4 +291,4 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-__all__ = ["run", "extra_parser", "list_text", "help_method_text", "estimate", "parse_value", "count"]
+__all__ = ["run", "extra_parser", "list_text", "help_method_text", "estimate", "parse_value"]
