@@ -310,6 +310,7 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seeds", type=count, default=1, help="number of seeds, runs seeds 0..S-1")
     p.add_argument("--backend", default="numpy", help="numpy or torch")
     p.add_argument("--device", default=None, help="torch device, e.g. cpu or cuda (default: the backend's)")
+    p.add_argument("--dtype", default="float64", choices=("float64", "float32"), help="floating-point type of the state")
     p.add_argument("--x0", default=None,
                    help="start: a number (all coordinates) or comma-separated values (default: the problem's x0)")
     p.add_argument("--json", action="store_true", help="print a JSON report (small fields first)")

@@ -253,7 +253,7 @@ def run(args: argparse.Namespace) -> int:
         x0 = np.full(problem.dim, float(v)) if not isinstance(v, list) else np.asarray(v, dtype=float)
     traj = simulate(
         method, problem, args.steps, seeds=range(args.seeds), backend=args.backend,
-        device=args.device, x0=x0, keep_last=keep, progress=want_progress(args),
+        device=args.device, dtype=args.dtype, x0=x0, keep_last=keep, progress=want_progress(args),
     )
     err = traj.dist if traj.dist is not None else traj.fgap
     first = (0,) * (err.ndim - 1)
@@ -265,6 +265,7 @@ def run(args: argparse.Namespace) -> int:
         "steps": args.steps,
         "seeds": args.seeds,
         "backend": args.backend,
+        "dtype": args.dtype,
         "grid": dict(zip(traj.axis_names()[2:-1], traj.grid_shape)),
         "fitted_rate": fit.rate,  # of the first run (problem 0, grid point 0, seed 0)
         "fit_window": list(fit.window),

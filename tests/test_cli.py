@@ -317,3 +317,16 @@ def test_comma_lists_form_the_outer_grid(capsys):
     alone = json.loads(out)
     assert alone["final_dist"][0] == pytest.approx(rep["final_dist"][0], rel=1e-12)
     assert rep["fitted_rate"] == pytest.approx(alone["fitted_rate"], rel=1e-12)
+
+
+def test_run_dtype_float32(capsys):
+    argv = ["run", "--method", "gd", "--alpha", "0.5", "--mu", "1", "--L", "1", "--dim", "3", "--x0", "2", "--steps", "3",
+            "--json"]
+    code, out, _ = run(capsys, *argv, "--dtype", "float32")
+    rep = json.loads(out)
+    # alpha = 1/(2L) halves the error: exactly 0.25 per coordinate in float32 too; 1/3 is not representable
+    assert code == 0 and rep["dtype"] == "float32" and rep["x_tail"][-1] == [0.25, 0.25, 0.25]
+    code, out, _ = run(capsys, "run", "--method", "gd", "--alpha", "0.5", "--L", "1", "--mu", "1", "--dim", "1",
+                       "--x0", "0.1", "--steps", "1", "--json", "--dtype", "float32")
+    x32 = json.loads(out)["x_tail"][-1][0]
+    assert x32 != 0.05 and abs(x32 - 0.05) < 1e-8  # float32 rounding of 0.05, not float64's
