@@ -165,8 +165,10 @@ def test_line_fit_matches_scipy_linregress():
         y = rng.normal(size=n) + rng.normal() * x
         res = stats.linregress(x, y)
         slope, intercept = _line(x, y)
-        assert abs(slope - res.slope) <= 1e-12 * max(1.0, abs(res.slope))
-        assert abs(intercept - res.intercept) <= 1e-10 * max(1.0, abs(res.intercept))
+        assert abs(slope - res.slope) <= 1e-14 * max(1.0, abs(res.slope))
+        assert abs(intercept - res.intercept) <= 1e-12 * max(1.0, abs(res.intercept))
+    assert _line(np.arange(5.0), np.log([1.0, 0.5, 0.25, 0.125, 0.0625])) == (
+        stats.linregress(np.arange(5.0), np.log([1.0, 0.5, 0.25, 0.125, 0.0625]))[:2])
 
 
 def test_run_imports_no_scipy_stats():

@@ -24,12 +24,12 @@ import numpy as np
 
 
 def _line(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """Least-squares line y ~ intercept + slope x: (slope, intercept), centred as scipy's linregress."""
-    xm, ym = float(np.mean(x)), float(np.mean(y))
-    dx = x - xm
-    sxx = float(np.dot(dx, dx))
-    slope = float(np.dot(dx, y - ym)) / sxx if sxx > 0 else 0.0
-    return slope, ym - slope * xm
+    """Least-squares line y ~ intercept + slope x: (slope, intercept), computed as scipy's linregress
+    does (np.cov with bias=1), so the numbers are the same to the last bit."""
+    xmean, ymean = np.mean(x, None), np.mean(y, None)
+    ssxm, ssxym, _, _ = np.cov(x, y, bias=1).flat
+    slope = float(ssxym / ssxm) if ssxm != 0 else 0.0
+    return slope, float(ymean - slope * xmean)
 
 
 @dataclass(frozen=True)
