@@ -215,6 +215,8 @@ def problems_of(argv, code, out, err, crash) -> list[str]:
 def fuzz(n: int, seed: int, tmp: str, *, max_seconds_each: float = 5.0) -> dict:
     """``n`` cases from ``seed``; findings (broken oracle) and slow cases (over ``max_seconds_each`` s CPU)."""
     rng = random.Random(seed)
+    cwd = os.getcwd()
+    os.chdir(tmp)  # relative outputs (--json 3.5) land in tmp, never in the working tree
     env_ci = os.environ.get("CI")
     os.environ["CI"] = "1"  # no progress bars in the captured stderr
     counts = {0: 0, 1: 0, 2: 0, "bad": 0}
@@ -232,6 +234,7 @@ def fuzz(n: int, seed: int, tmp: str, *, max_seconds_each: float = 5.0) -> dict:
             if secs > max_seconds_each:
                 slow.append((argv, secs))
     finally:
+        os.chdir(cwd)
         if env_ci is None:
             os.environ.pop("CI", None)
         else:
