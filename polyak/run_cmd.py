@@ -221,7 +221,7 @@ def run(args: argparse.Namespace) -> int:
     options = vars(ns)
 
     from polyak.solvers import get_method_rule, make_method, make_problem, simulate
-    from polyak.verify.rates import fit_linear_rate
+    from polyak.verify.rates import fit_rate
 
     rule = get_method_rule(args.method)
     hyper_names = {p.name for p in rule.params}
@@ -257,7 +257,7 @@ def run(args: argparse.Namespace) -> int:
     )
     err = traj.dist if traj.dist is not None else traj.fgap
     first = (0,) * (err.ndim - 1)
-    fit = fit_linear_rate(err[(slice(None),) + first], traj.k)
+    fit = fit_rate(err[(slice(None),) + first], traj.k)
     # small fields first: a reader of the JSON sees the answer before the long traces
     report = {
         "method": args.method,
@@ -270,6 +270,8 @@ def run(args: argparse.Namespace) -> int:
         "fitted_rate": fit.rate,  # of the first run (problem 0, grid point 0, seed 0)
         "fit_window": list(fit.window),
         "fit_residual": fit.residual,
+        "fit_model": fit.model,
+        "fit_power": fit.power,
         "diverged": traj.diverged.reshape(-1).tolist(),
         "final_dist": None if traj.dist is None else traj.dist[-1].reshape(-1).tolist(),
         "final_gap": None if traj.fgap is None else traj.fgap[-1].reshape(-1).tolist(),
