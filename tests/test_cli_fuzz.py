@@ -132,7 +132,8 @@ CHEAP_CLAIMS = ["polyak1964.gd-*", "demon.beta-*", "topollai2025.*", "demon.head
 def _verify_case(rng: random.Random, tmp: str) -> list[str]:
     argv = ["verify", "--only", rng.choice(CHEAP_CLAIMS[:-3] * 3 + CHEAP_CLAIMS[-3:])]  # never all claims
     pool = [("--suite", ["fast", "full", "slow", ""]), ("--backend", ["numpy", "jax"]),
-            ("--json", _path_values(tmp)), ("--no-progress", None), ("--progress", None)]
+            ("--json", _path_values(tmp)), ("--no-progress", None), ("--progress", None),
+            ("--workers", ["0", "-1", "x", "1.5"])]  # valid counts start processes: kept out of the fuzz
     argv += _options(rng, pool, rng.randint(0, 3))
     if "full" in argv:  # the full suite's claims are long: keep full only with a cheap filter
         argv += ["--only", rng.choice(CHEAP_CLAIMS[:4])]
