@@ -68,6 +68,29 @@ def _short_doc(obj: Any) -> str:
     return one_line(doc.split("\n\n")[0]) if doc else ""
 
 
+def method_rule(spec: str) -> Any:
+    """A registered name or ``path/to/file.py:NAME`` (:func:`polyak.solvers.linear.load_method`) -> its rule."""
+    from polyak.solvers import get_method_rule
+
+    if ".py:" in spec or spec.endswith(".py"):
+        from polyak.solvers.linear import load_method
+
+        return load_method(spec).rule
+    return get_method_rule(spec)
+
+
+def parse_hyper(spec: str, extra: list[str]) -> tuple[Any, dict]:
+    """(rule, hyperparameters) from ``--name VALUE`` options for a method alone (``polyak analyze``)."""
+    rule = method_rule(spec)
+    xp = extra_parser(spec, None)
+    ns, unknown = xp.parse_known_args(extra)
+    if unknown:
+        flags = [u for u in unknown if u.startswith("-")] or unknown
+        raise ValueError(f"unknown option(s) {', '.join(f.split('=')[0] for f in flags)} for method {rule.name!r}; "
+                         f"see polyak run --help-method {spec} (prefixes are not matched)")
+    return rule, vars(ns)
+
+
 def _problem_params(problem: str) -> list[inspect.Parameter]:
     from polyak.solvers.registry import _PROBLEMS, problem_param_names
 
@@ -84,11 +107,10 @@ class _ExtraParser(Parser):
         fail(f"polyak run: error: {one_line(message)} ({self.hint})")
 
 
-def extra_parser(method: str, problem: str) -> argparse.ArgumentParser:
-    """The parser of the hyperparameter and problem options of ``--method METHOD --problem PROBLEM``."""
-    from polyak.solvers import get_method_rule
-
-    rule = get_method_rule(method)
+def extra_parser(method: str, problem: str | None) -> argparse.ArgumentParser:
+    """The parser of the hyperparameter and problem options of ``--method METHOD --problem PROBLEM``
+    (``problem`` None: the hyperparameters only)."""
+    rule = method_rule(method)
     p = _ExtraParser(prog=f"polyak run --method {method} --problem {problem}", add_help=False)
     p.hint = f"see polyak run --help-method {method}"
     g = p.add_argument_group(f"hyperparameters of {method} ({rule.title})")
@@ -108,6 +130,8 @@ def extra_parser(method: str, problem: str) -> argparse.ArgumentParser:
         else:
             g.add_argument(_flag(prm.name), dest=prm.name, type=_number, default=argparse.SUPPRESS,
                            metavar="X", help=text + "; a comma list is a grid")
+    if problem is None:
+        return p
     g = p.add_argument_group(f"parameters of problem {problem}")
     for par in _problem_params(problem):
         if par.name in names:
@@ -146,9 +170,7 @@ def list_text() -> str:
 
 
 def help_method_text(name: str) -> str:
-    from polyak.solvers import get_method_rule
-
-    rule = get_method_rule(name)
+    rule = method_rule(name)
     lines = [f"{name}: {rule.title}", "hyperparameters (option, default, range, meaning):"]
     rows = [(_flag(p.name), repr(p.default), p.range_text(), p.doc) for p in rule.params]
     if not rows:
@@ -220,10 +242,11 @@ def run(args: argparse.Namespace) -> int:
             f"problem {args.problem!r}; see polyak run --help-method {args.method} (prefixes are not matched)")
     options = vars(ns)
 
-    from polyak.solvers import get_method_rule, make_method, make_problem, simulate
+    from polyak.solvers import make_problem, simulate
+    from polyak.solvers.base import build_method
     from polyak.verify.rates import fit_rate
 
-    rule = get_method_rule(args.method)
+    rule = method_rule(args.method)
     hyper_names = {p.name for p in rule.params}
     hyper = {k: v for k, v in options.items() if k in hyper_names}
     prob = {k: v for k, v in options.items() if k not in hyper_names}
@@ -238,7 +261,7 @@ def run(args: argparse.Namespace) -> int:
         from polyak.grids import grid
 
         hyper.update(grid(**lists))
-    method = make_method(args.method, **hyper)
+    method = build_method(rule, hyper)
     grid_points = int(np.prod(method.hyper_shape, dtype=np.int64)) if method.hyper_shape else 1
     keep = 10 if int(prob.get("dim", 10) or 10) <= 10 else 0
     mem, secs = estimate(args.problem, prob, grid_points, args.seeds, args.steps, keep)
