@@ -256,8 +256,9 @@ def test_fuzz_cli(tmp_path):
     res = fuzz(300, seed=20261201, tmp=str(tmp_path))
     assert not res["findings"] and not res["slow"], _report(res)
     c = res["counts"]
-    # the fuzz reaches every outcome: it is not all usage errors
-    assert c[0] >= 50 and c[2] >= 50 and c[1] >= 1, c
+    # the fuzz is not all usage errors (exit 1, a rate not certified, is rare at random: its cases are
+    # in tests/verify/test_cli_certify.py)
+    assert c[0] >= 50 and c[2] >= 50, c
 
 
 @pytest.mark.slow
