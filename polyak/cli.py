@@ -243,6 +243,7 @@ def _add_verify(sub: Any) -> None:
     p = sub.add_parser("verify", help="run the papers' claims and print a table")
     p.add_argument("--suite", default="fast", choices=("fast", "full"))
     p.add_argument("--backend", default="numpy", help="numpy (default) or torch")
+    p.add_argument("--device", default=None, help="torch device for --backend torch: cpu or cuda (default: cuda when available)")
     p.add_argument("--only", default=None, help="run claims whose id matches this pattern")
     p.add_argument("--json", default=None, metavar="PATH", help="write a JSON report to PATH")
     p.add_argument("--progress", action="store_true", help="show a progress bar")

@@ -15,12 +15,35 @@ Example
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 BACKENDS = ("numpy", "torch")
+#: The torch device used when ``get_backend("torch")`` is given none (see :func:`default_device`).
+_DEFAULT_DEVICE: list = [None]
+
+
+@contextlib.contextmanager
+def default_device(device: str | None):
+    """Within the block, ``get_backend("torch")`` without a device uses ``device`` ("cpu",
+    "cuda", "cuda:1"); ``polyak verify --device`` runs the claims inside it. None: the usual
+    default (cuda when available, else cpu)."""
+    if device is not None and not isinstance(device, str):
+        raise ValueError(f"device must be a string such as 'cpu' or 'cuda'; got {device!r}")
+    old = _DEFAULT_DEVICE[0]
+    _DEFAULT_DEVICE[0] = device
+    try:
+        yield
+    finally:
+        _DEFAULT_DEVICE[0] = old
+
+
+def current_device() -> str | None:
+    """The device set by :func:`default_device` (None outside it)."""
+    return _DEFAULT_DEVICE[0]
 
 
 def require_torch():
@@ -233,8 +256,6 @@ class Backend:
         """Context manager that silences overflow warnings of diverging runs (numpy only)."""
         if self.name == "numpy":
             return np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore")
-        import contextlib
-
         return contextlib.nullcontext()
 
 
@@ -262,6 +283,8 @@ def get_backend(name: str | Backend = "numpy", *, device: str | None = None, dty
             raise ValueError(f"device must be 'cpu' for the numpy backend; got {device!r}")
         return Backend("numpy", "cpu", dtype)
     torch = require_torch()
+    if device is None:
+        device = _DEFAULT_DEVICE[0]
     if device is None:
         device = "cuda" if torch.cuda.is_available() else "cpu"
     if device.startswith("cuda") and not torch.cuda.is_available():
