@@ -262,3 +262,41 @@ def test_float32_floor_and_divergence_default():
     k32, k64 = int(d32.diverged_at[0, 0]), int(d64.diverged_at[0, 0])
     assert 0 < k32 < k64
     assert d64.dist[k64 - 1, 0, 0] <= 1e12 * max(e0, 1.0) < np.linalg.norm(d64.x_final[0, 0] - p.x_star[0])
+
+
+# -- fused linear kernel ---------------------------------------------------------------------------
+@pytest.mark.parametrize("x_star", ["zero", "random"])
+def test_fused_kernel_equals_the_step_to_rounding(x_star):
+    p = polyak.make_problem("quadratic", mu=1.0, L=[10.0, 100.0], dim=40, spectrum="uniform", instances=3,
+                            x_star=x_star, seed=2)
+
+    @polyak.linear_method(alpha=0.02, beta=0.3, gamma=0.2, register=False)
+    def tmm(x, x_prev, grad, *, alpha, beta, gamma):  # a user's linear method (two state variables)
+        y = x + gamma * (x - x_prev)
+        return x + beta * (x - x_prev) - alpha * grad(y), x
+
+    for m in (polyak.make_method("hb", alpha=0.02, beta=0.5), polyak.make_method("gd", alpha=0.01),
+              polyak.make_method("nesterov", alpha=0.01, beta=0.8), tmm()):
+        a = polyak.simulate(m, p, 200, record_every=10)
+        for bs in (None, float("inf")):
+            b = polyak.simulate(m, p, 200, record_every=10, fused=True, block_size=bs)
+            np.testing.assert_allclose(b.x_final, a.x_final, rtol=1e-12, atol=1e-12 * np.abs(p.x0).max())
+            np.testing.assert_allclose(b.dist[:8], a.dist[:8], rtol=1e-11)
+            np.testing.assert_array_equal(b.beta, a.beta)
+    # and a wrong matrix would be caught: the fused run differs from a run with another beta
+    other = polyak.simulate(polyak.make_method("hb", alpha=0.03, beta=0.49), p, 200, fused=True)
+    assert np.abs(other.x_final - polyak.simulate(polyak.make_method("hb", alpha=0.03, beta=0.5), p, 200).x_final).max() > 1e-8
+
+
+def test_fused_kernel_refuses_what_it_cannot_run():
+    q = polyak.make_problem("quadratic", dim=5)
+    cases = [
+        (polyak.make_method("hb", alpha=[0.1, 0.2], beta=0.5), q, "grid"),
+        (polyak.make_method("hb", alpha=0.1, beta=0.5), polyak.make_problem("quadratic", dim=5, noise="additive", sigma=0.1), "noise"),
+        (polyak.make_method("hb", alpha=0.1, beta=0.5), polyak.make_problem("quadratic", dim=5, basis="random"), "eigenbasis"),
+        (polyak.make_method("nesterov", alpha=0.1, schedule="fista"), q, "schedule"),
+        (polyak.make_method("adaptive-hb"), q, "not a linear method"),
+    ]
+    for m, p, why in cases:
+        with pytest.raises(ValueError, match=why):
+            polyak.simulate(m, p, 3, fused=True)
