@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import platform
+import sys
 import time
 
 import numpy as np
@@ -33,13 +34,14 @@ import polyak
 
 
 def best_of(fn, repeat=3):
-    """(best CPU seconds, best wall seconds) of ``repeat`` calls."""
+    """(best CPU seconds, best wall seconds) of ``repeat`` calls (progress on stderr)."""
     cpu, wall = [], []
     for _ in range(repeat):
         c0, w0 = time.process_time(), time.perf_counter()
         fn()
         cpu.append(time.process_time() - c0)
         wall.append(time.perf_counter() - w0)
+    print(f"  {getattr(fn, '__name__', 'fn')}: cpu {min(cpu):.3f} s, wall {min(wall):.3f} s", file=sys.stderr, flush=True)
     return min(cpu), min(wall)
 
 
