@@ -3,6 +3,7 @@
 Compared in one process (ratios, not absolute times, are the result):
   (a) polyak's engine, ``simulate`` with records only at the end, and (a') recording every step
       (distance, f, gradient norm, beta: the record reuses the gradient the step computes);
+      then fused=True (the iteration-matrix kernel of solvers/kernels.py) and one block of runs;
   (b) what a user would otherwise write: a Python loop stepping ``torch.optim.SGD`` once per problem
       (timed on a subset of problems and steps, reported per problem-step, then scaled to the batch);
   (c) a bare vectorised numpy loop doing only the arithmetic of the same steps;
@@ -52,6 +53,7 @@ def main() -> None:
     ap.add_argument("--device", default=None)
     ap.add_argument("--steps", type=int, default=None, help="steps (default 1000; --quick 100)")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--dense-steps", type=int, default=None, help="steps of the dense case (default 100; --quick 20)")
     args = ap.parse_args()
     import torch
 
@@ -82,6 +84,7 @@ def main() -> None:
     # (a) engine
     t_engine = best_of(lambda: polyak.simulate(method, problem, T, record_every=T, **be_kw), rep)
     t_engine_rec = best_of(lambda: polyak.simulate(method, problem, T, record_every=1, **be_kw), rep)
+    t_fused = best_of(lambda: polyak.simulate(method, problem, T, record_every=T, fused=True, **be_kw), rep)
     t_engine_one = best_of(lambda: polyak.simulate(method, problem, T, record_every=T, block_size=float("inf"),
                                                     **be_kw), 1)
 
@@ -115,7 +118,7 @@ def main() -> None:
     t_torch = (t_torch_sub[0] * scale, t_torch_sub[1] * scale)
 
     # dense Hessian shared by the batch: B runs (a grid of B step sizes) on one random-basis quadratic
-    Td = 20 if args.quick else 100
+    Td = args.dense_steps or (20 if args.quick else 100)
     dense = polyak.make_problem("quadratic", mu=mu, L=L, dim=d, spectrum="uniform", basis="random", seed=1)
     grid = polyak.make_method("hb", alpha=alpha * np.linspace(0.5, 1.0, B), beta=beta)
     t_dense = best_of(lambda: polyak.simulate(grid, dense, Td, record_every=Td, **be_kw), rep)
@@ -140,11 +143,13 @@ def main() -> None:
         "bandwidth": {"add_GBps": bandwidth / 1e9, "bytes_per_step": bytes_step,
                       "bound_ms_per_step": t_bound / T * 1e3},
         "seconds": {"engine": pair(t_engine), "engine_record_every_step": pair(t_engine_rec),
-                    "engine_one_block": pair(t_engine_one), "bare_numpy": pair(t_bare),
+                    "engine_one_block": pair(t_engine_one), "engine_fused": pair(t_fused), "bare_numpy": pair(t_bare),
                     "memory_bound": t_bound, "torch_loop_scaled": pair(t_torch), "dense_engine": pair(t_dense),
                     "dense_bare_matmul": pair(t_mm)},
         "ratios (CPU time)": {
             "engine_over_memory_bound": t_engine[0] / t_bound,
+            "fused_over_memory_bound": t_fused[0] / t_bound,
+            "torch_loop_over_fused": t_torch[0] / t_fused[0],
             "torch_loop_over_engine": t_torch[0] / t_engine[0],
             "engine_over_bare": t_engine[0] / t_bare[0],
             "record_every_step_over_no_record": t_engine_rec[0] / t_engine[0],

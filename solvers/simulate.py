@@ -256,8 +256,10 @@ def simulate(
         divergence: a run is diverged once its error exceeds this factor times its initial error
             (default: 1e12 in float64, 1e8 in float32).
         progress: show a tqdm progress bar.
-        block_size: elements per state array in one block of runs (CPU only; default 32768,
-            ``float("inf")``: one block). Changes speed, not numbers.
+        block_size: elements per state array in one block of runs (CPU only; default 32768, or
+            one block when the problem's data holds a matrix (dense Hessian, least-squares rows);
+            ``float("inf")``: one block). Changes speed, not numbers (up to the rounding of
+            matrix products).
         fused: step a linear method on an eigenbasis quadratic with its per-coordinate iteration
             matrix (:mod:`polyak.solvers.kernels`): fewer array operations per step, the same
             iterates up to rounding (~1e-16 relative per step). Needs constant scalar
@@ -279,7 +281,8 @@ def simulate(
         divergence = DIVERGENCE[be.dtype]
     if isinstance(divergence, bool) or not (isinstance(divergence, (int, float)) and divergence > 1):
         raise ValueError(f"divergence must be a number > 1; got {divergence!r}")
-    if block_size is None:
+    auto_blocks = block_size is None
+    if auto_blocks:
         block_size = BLOCK_SIZE if be.host_sync_is_free else float("inf")
     if isinstance(block_size, bool) or not isinstance(block_size, (int, float, np.integer)) or not block_size >= 1:
         raise ValueError(f"block_size must be a number >= 1 (elements per block; inf: one block); got {block_size!r}")
@@ -327,6 +330,10 @@ def simulate(
     X0 = _start(problem, x0)
     Xb = be.asarray(np.broadcast_to(X0[:, None, :], (P, N, d)).copy())
     bound = problem.bind(be)
+    if auto_blocks and any(getattr(v, "ndim", 0) >= 3 and v.shape[-2] > 1 for v in bound.data.values()):
+        # a matrix in the data (dense Hessian, least-squares rows): blocks would stream it once per
+        # block and shrink the matrix products; one block
+        block_size = float("inf")
     noise = getattr(problem, "noise", None)
     draws = None
     if noise is not None:

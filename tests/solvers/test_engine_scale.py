@@ -241,8 +241,8 @@ def test_numpy_and_torch_cpu_draw_the_same_noise():
 
 # -- float32 --------------------------------------------------------------------------------------
 def test_float32_floor_and_divergence_default():
-    """A float32 run stalls at its rounding floor (x* != 0): a fit down to float64's floor is biased
-    towards 1, a fit above Trajectory.floor recovers GD's rate 1 - 1/kappa (computed from kappa)."""
+    """A float32 run stalls at its rounding floor (x* != 0): the fit above Trajectory.floor recovers
+    GD's rate 1 - 1/kappa (computed from kappa), from records that are all above that floor."""
     p = polyak.make_problem("quadratic", mu=1.0, L=10.0, dim=30, x_star="random", seed=6)
     m = polyak.make_method("gd", alpha=0.1)
     t32 = polyak.simulate(m, p, 400, dtype="float32")
@@ -251,9 +251,10 @@ def test_float32_floor_and_divergence_default():
     assert t32.floor == 1e-5 and t64.floor == 1e-12 and t32.eps == np.finfo(np.float32).eps
     rho = 1 - 1 / 10
     good = fit_linear_rate(t32.dist[:, 0, 0], t32.k, floor=t32.floor)
-    bad = fit_linear_rate(t32.dist[:, 0, 0], t32.k, floor=t64.floor)
     assert abs(good.rate / rho - 1) < 0.01, good
-    assert abs(bad.rate / rho - 1) > 0.01, bad
+    err = t32.dist[:, 0, 0]
+    assert np.all(err[good.window[0] : good.window[1]] > t32.floor * err[0])
+    assert np.min(err) > 1e-9 * err[0]  # float32 never reaches float64's levels: the floor is real
     # divergence: 1e8 x the initial error in float32 (squared norms stay finite), 1e12 in float64
     div = polyak.make_method("gd", alpha=0.3)  # alpha L = 3 > 2
     d32 = polyak.simulate(div, p, 200, dtype="float32")
