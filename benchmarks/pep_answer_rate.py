@@ -1,0 +1,177 @@
+"""Benchmark: how often ``polyak.verify.worst_case`` answers, on a seeded random grid, against PEPit.
+
+What is measured
+----------------
+The grid (``grid(seed=0)``) holds 100 random settings of the legacy methods (gd, hb, nesterov: the
+ones every version of ``worst_case`` accepts), half with fixed and half with scheduled hyperparameters
+(gd: a linear step-size ramp; hb: Demon's beta_t; nesterov: the FISTA momentum (t_{k-1} - 1)/t_k),
+N uniform in 1..20, kappa log-uniform in [10, 1e4], mu log-uniform in [1e-2, 1], both metrics, plus the
+seven settings of PEPit's own heavy-ball example (mu = 0.1, L = 1, alpha = 1/(2L),
+beta = sqrt((1 - alpha mu)(1 - alpha L)), f-gap, n = 1..7).
+
+For each setting the reference is PEPit 0.5.1 with CLARABEL (the problem written from the methods'
+update equations in PEPit, normalised to L = 1, where PEPit's raw-scale solves are known to be wrong);
+"PEPit answers" means its solver status is ``optimal`` or ``optimal_inaccurate`` with a value (it
+returns a number in both cases). polyak answers when ``worst_case(...).value`` is not None.
+Reported: answer rates, the largest relative difference to PEPit where both answer, the run-to-run
+determinism (each setting solved twice, in a different order) and the time per setting.
+
+Run: python benchmarks/pep_answer_rate.py [--label after] [--out FILE.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+import warnings
+
+import numpy as np
+
+FIELDS = ("method", "N", "mu", "L", "alpha", "beta", "metric")
+
+
+def fista_beta(N: int) -> np.ndarray:
+    """FISTA momentum (t_{k-1} - 1)/t_k for k = 1..N (t_0 = 1, t_k = (1 + sqrt(1 + 4 t_{k-1}^2))/2)."""
+    t = [1.0]
+    for _ in range(N):
+        t.append((1 + math.sqrt(1 + 4 * t[-1] ** 2)) / 2)
+    return np.array([(t[k] - 1) / t[k + 1] for k in range(N)])
+
+
+def demon_beta(b0: float, N: int) -> np.ndarray:
+    s = 1 - np.arange(N) / N
+    return b0 * s / ((1 - b0) + b0 * s)
+
+
+def grid(seed: int = 0, n: int = 100) -> list[dict]:
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(n):
+        method = ("gd", "hb", "nesterov")[i % 3]
+        sched = (i // 3) % 2 == 1
+        N = int(rng.integers(1, 21))
+        kappa = 10 ** rng.uniform(1, 4)
+        mu = 10 ** rng.uniform(-2, 0)
+        L = kappa * mu
+        metric = ("dist", "fgap")[int(rng.integers(0, 2))]
+        if method == "gd":
+            if sched:
+                alpha = np.linspace(rng.uniform(0.3, 1.9), rng.uniform(0.3, 1.9), N) / L
+            else:
+                alpha = np.full(N, rng.uniform(0.3, 1.9) / L)
+            beta = np.zeros(N)
+        elif method == "hb":
+            alpha = np.full(N, rng.uniform(0.2, 1.5) / L)
+            beta = demon_beta(rng.uniform(0.5, 0.95), N) if sched else np.full(N, rng.uniform(0.0, 0.9))
+        else:
+            alpha = np.full(N, rng.uniform(0.3, 1.0) / L)
+            bopt = (math.sqrt(kappa) - 1) / (math.sqrt(kappa) + 1)
+            beta = fista_beta(N) if sched else np.full(N, rng.uniform(0.2, 1.0) * bopt)
+        out.append(dict(method=method, N=N, mu=mu, L=L, alpha=alpha.tolist(), beta=beta.tolist(), metric=metric))
+    a = 0.5
+    b = math.sqrt((1 - a * 0.1) * (1 - a * 1.0))
+    for n_ in range(1, 8):  # PEPit's heavy-ball example
+        out.append(dict(method="hb", N=n_, mu=0.1, L=1.0, alpha=[a] * n_, beta=[b] * n_, metric="fgap"))
+    return out
+
+
+def pepit_value(s: dict, scale: str = "L"):
+    """PEPit worst case for a setting (update equations written in PEPit) after f -> c f with
+    L = 1 (``scale="L"``), sqrt(mu L) = 1 (``"geo"``) or mu = 1 (``"mu"``); returns
+    ``(dual value, primal value, status)``."""
+    from PEPit import PEP
+    from PEPit.functions import SmoothStronglyConvexFunction
+
+    c = {"L": 1 / s["L"], "geo": 1 / math.sqrt(s["mu"] * s["L"]), "mu": 1 / s["mu"]}[scale]
+    mu, L = s["mu"] * c, s["L"] * c
+    alpha = [a / c for a in s["alpha"]]
+    beta = s["beta"]
+    problem = PEP()
+    f = problem.declare_function(SmoothStronglyConvexFunction, mu=mu, L=L)
+    xs = f.stationary_point()
+    fs = f(xs)
+    x0 = problem.set_initial_point()
+    if s["metric"] == "dist":
+        problem.set_initial_condition((x0 - xs) ** 2 <= 1)
+    else:
+        problem.set_initial_condition(f(x0) - fs <= 1)
+    x, x_prev = x0, x0
+    for k in range(s["N"]):
+        if s["method"] == "nesterov":
+            y = x + beta[k] * (x - x_prev)
+            x, x_prev = y - alpha[k] * f.gradient(y), x
+        else:
+            x, x_prev = x - alpha[k] * f.gradient(x) + beta[k] * (x - x_prev), x
+    problem.set_performance_metric((x - xs) ** 2 if s["metric"] == "dist" else f(x) - fs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        v = problem.solve(wrapper="cvxpy", solver="CLARABEL", verbose=0)
+    if v is None:
+        return None, None, problem.wrapper.prob.status
+    return float(v), float(problem.objective.eval()), problem.wrapper.prob.status
+
+
+def pepit_reference(s: dict):
+    """PEPit at the three scalings; the reference is the one with the smallest relative gap between
+    PEPit's own primal and dual values (PEPit's accuracy measure, chosen without looking at polyak)."""
+    runs = {k: pepit_value(s, k) for k in ("L", "geo", "mu")}
+    ok = {k: r for k, r in runs.items() if r[0] is not None}
+    if not ok:
+        return None, runs["L"][2], runs
+    k = min(ok, key=lambda k: abs(ok[k][0] - ok[k][1]) / max(abs(ok[k][0]), 1e-300))
+    return ok[k][0], ok[k][2], runs
+
+
+def polyak_value(s: dict):
+    from polyak.verify.pep import worst_case
+
+    w = worst_case(s["method"], s["N"], s["mu"], s["L"], np.array(s["alpha"]), np.array(s["beta"]),
+                   metric=s["metric"])
+    return w.value, w.status
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--label", default="run")
+    ap.add_argument("--out", default=None)
+    ap.add_argument("--n", type=int, default=100)
+    args = ap.parse_args()
+    settings = grid(0, args.n)
+    rows = []
+    t_pol = 0.0
+    for i, s in enumerate(settings):
+        ref, ref_status, runs = pepit_reference(s)
+        t0 = time.perf_counter()
+        v1, st1 = polyak_value(s)
+        t_pol += time.perf_counter() - t0
+        rows.append(dict(i=i, ref=ref, ref_status=ref_status, v1=v1, st1=st1, refL=runs["L"][0],
+                         refL_status=runs["L"][2], pepit=runs))
+    for r in reversed(rows):  # second pass, reversed order: history dependence shows up here
+        r["v2"], r["st2"] = polyak_value(settings[r["i"]])
+    ref_ans = [r for r in rows if r["ref"] is not None and r["ref_status"] in ("optimal", "optimal_inaccurate")]
+    ans1 = [r for r in ref_ans if r["v1"] is not None]
+    ans2 = [r for r in ref_ans if r["v2"] is not None]
+    both = [r for r in ans1 if r["v2"] is not None]
+    relerr = [abs(r["v1"] - r["ref"]) / max(abs(r["ref"]), 1e-300) for r in ans1]
+    relL = [abs(r["v1"] - r["refL"]) / max(abs(r["refL"]), 1e-300) for r in ans1 if r["refL"] is not None]
+    nondet = sum(1 for r in rows if r["v1"] != r["v2"] or r["st1"] != r["st2"])
+    fails = [(r["i"], settings[r["i"]]["method"], settings[r["i"]]["N"], settings[r["i"]]["metric"],
+              round(settings[r["i"]]["L"] / settings[r["i"]]["mu"]), r["st1"]) for r in ref_ans if r["v1"] is None]
+    summary = dict(label=args.label, settings=len(rows), pepit_answers=len(ref_ans),
+                   pepit_optimal=sum(r["ref_status"] == "optimal" for r in rows),
+                   polyak_answers_first=len(ans1), polyak_answers_second=len(ans2), both=len(both),
+                   max_rel_vs_pepit=max(relerr) if relerr else None,
+                   n_rel_above_1e5=sum(e > 1e-5 for e in relerr), nondeterministic=nondet,
+                   max_rel_vs_pepit_L1=max(relL) if relL else None, n_rel_L1_above_1e5=sum(e > 1e-5 for e in relL),
+                   polyak_seconds_per_setting=t_pol / len(rows), failures=fails,
+                   ex_pepit_hb=[(r["st1"], r["v1"], r["ref"]) for r in rows[args.n:]])
+    print(json.dumps(summary, indent=1, default=str))
+    if args.out:
+        with open(args.out, "w") as fh:
+            json.dump(dict(summary=summary, rows=rows), fh, indent=1, default=str)
+
+
+if __name__ == "__main__":
+    main()
