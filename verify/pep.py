@@ -48,8 +48,10 @@ bound on the worst case), so that the solver's absolute tolerances are relative 
 accepted only if CLARABEL reports ``Solved`` (``optimal``) *and* the a-posteriori checks pass (in the
 scaled problem, relative to ``max(1, value)``): Gram matrix PSD and every interpolation inequality and
 the initial condition satisfied to ``PRIMAL_TOL``; the dual multipliers (``nu >= 0``, ``tau``) give a
-dual slack matrix that is NSD and function-value equations that hold, to ``DUAL_TOL``; and
-``|value - tau| <= GAP_TOL``. Otherwise the next attempt of :data:`ATTEMPTS` is tried: the conic
+dual slack matrix that is NSD and function-value equations that hold, to ``DUAL_TOL``;
+``|value - tau| <= GAP_TOL``; and the first-order bound on the error of the value that these residuals
+imply (:func:`check_solution`: the dual residual times the trace of ``G``, and so on) is at most
+``ACC_TOL`` relative. Otherwise the next attempt of :data:`ATTEMPTS` is tried: the conic
 program in its dual embedding (variables the multipliers, the dual slack matrix in the PSD cone; this
 is the one that converges best) or its primal one (variables ``G`` and ``F``, as PEPit), at the scalings
 ``L = 1``, ``sqrt(mu L) = 1`` or ``mu = 1``, with CLARABEL's defaults or with its static
@@ -103,6 +105,8 @@ METRICS = ("dist", "fgap")
 PRIMAL_TOL = 1e-7
 DUAL_TOL = 1e-7
 GAP_TOL = 1e-6
+#: largest accepted first-order error bound on the value, relative (see :func:`check_solution`)
+ACC_TOL = 1e-6
 #: settings of the refined attempts: more iterations and iterative refinement, less static regularisation
 REFINED = {"max_iter": 400, "iterative_refinement_max_iter": 50, "iterative_refinement_reltol": 1e-14,
            "iterative_refinement_abstol": 1e-14, "static_regularization_constant": 1e-10}
@@ -122,6 +126,16 @@ ATTEMPTS = (
     ("primal", "geo", NOREG),
     ("dual", "L", REFINED),
 )
+
+
+def attempts_for(metric: str) -> tuple:
+    """:data:`ATTEMPTS` in the order used for ``metric``: the scaling that balances the Gram matrix
+    first. For dist, ``L = 1`` (``||x_0 - x*|| = 1``, gradients at most L = 1); for fgap,
+    ``sqrt(mu L) = 1`` (``||x_0 - x*||^2 <= 2/mu`` and ``||g||^2 <= 2 L`` are then of the same size)."""
+    if metric == "dist":
+        return ATTEMPTS
+    first = [a for a in ATTEMPTS if a[1] == "geo"]
+    return tuple(first + [a for a in ATTEMPTS if a[1] != "geo"])
 
 
 @dataclass(frozen=True)
@@ -164,7 +178,8 @@ class WorstInstance:
 
     def interpolation_violation(self) -> float:
         """Largest violation of the S(mu, L) interpolation inequalities over all ordered pairs of the
-        points and ``x*``, relative to ``max(1, ||x0||^2, |f0|)`` (<= 0 up to rounding: they interpolate)."""
+        points and ``x*``, relative to the instance's scale of function values
+        ``max(L ||x0 - x*||^2, max_i |f_i|, max_i ||g_i||^2 / L)`` (<= 0 up to rounding: they interpolate)."""
         mu, L = self.mu, self.L
         X = np.vstack([self.points, np.zeros_like(self.x0)])
         Gr = np.vstack([self.gradients, np.zeros_like(self.x0)])
@@ -175,7 +190,8 @@ class WorstInstance:
         phi = (F[j] - F[i] + np.einsum("pd,pd->p", Gr[j], dx)
                + c * (np.einsum("pd,pd->p", dg, dg) / L + mu * np.einsum("pd,pd->p", dx, dx)
                       - 2 * mu / L * np.einsum("pd,pd->p", dg, dx)))
-        scale = max(1.0, float(self.x0 @ self.x0), abs(self.f0 or 0.0))
+        scale = max(L * float(self.x0 @ self.x0), float(np.abs(F).max()),
+                    float(np.einsum("pd,pd->p", Gr, Gr).max()) / L)
         return float(phi.max()) / scale if len(phi) else 0.0
 
     def rerun(self):
@@ -216,7 +232,9 @@ class WorstInstance:
 @dataclass(frozen=True)
 class WorstCase:
     """An N-step worst case. ``value`` (primal) and ``dual_bound`` are ``None`` unless a solve was
-    ``optimal`` and passed the a-posteriori checks; ``tried`` lists every attempt (scaling, settings, status)."""
+    ``optimal`` and passed the a-posteriori checks; ``tried`` lists every attempt (embedding, scaling,
+    settings, status); ``accuracy`` is the first-order bound on ``|value - worst case| / value`` of
+    :func:`check_solution` (at most :data:`ACC_TOL`)."""
 
     method: str
     N: int
@@ -235,6 +253,7 @@ class WorstCase:
     primal_residual: Optional[float] = None
     tried: tuple = ()
     instance: Optional[WorstInstance] = field(default=None, repr=False, compare=False)
+    accuracy: Optional[float] = None
 
     @property
     def certified(self) -> bool:
@@ -242,7 +261,7 @@ class WorstCase:
 
     def to_dict(self) -> dict:
         return {k: getattr(self, k) for k in ("method", "N", "metric", "mu", "L", "value", "dual_bound", "gap",
-                                               "dual_residual", "primal_residual", "status", "seconds",
+                                               "dual_residual", "primal_residual", "accuracy", "status", "seconds",
                                                "solver")} | {
             "alpha": list(self.alpha), "beta": list(self.beta), "certified": self.certified,
             "tried": [list(t) for t in self.tried]}
@@ -444,17 +463,17 @@ def _svec_index(d):
 
 
 def _quadratic_lb(steps, mu, L, metric, n=65):
-    """max over f = lam x^2/2, lam in [mu, L] (Chebyshev-clustered grid, endpoints included), of the ratio."""
+    """max over f = lam x^2/2, lam in [mu, L] (Chebyshev-clustered grid, endpoints included), of the ratio
+    (the same for both metrics: ``x_N^2 / x_0^2``)."""
     lams = mu + (L - mu) * (1 - np.cos(np.linspace(0, math.pi, n))) / 2
-    best = 0.0
-    for lam in lams:
-        xi = np.ones(steps[0].A.shape[0])
-        for ss in steps:
-            m = ss.C.shape[0]
-            # y = C xi + D lam y  ->  (I - lam D) y = C xi
-            y = np.linalg.solve(np.eye(m) - lam * ss.D, ss.C @ xi)
-            xi = ss.A @ xi + ss.B @ (lam * y)
-        best = max(best, float(xi[0] ** 2))
+    xi = np.ones((n, steps[0].A.shape[0]))
+    for ss in steps:
+        m = ss.C.shape[0]
+        # y = C xi + D (lam y)  ->  (I - lam D) y = C xi, one system per lam
+        K = np.eye(m)[None] - lams[:, None, None] * ss.D[None]
+        y = np.linalg.solve(K, (xi @ ss.C.T)[:, :, None])[:, :, 0]
+        xi = xi @ ss.A.T + (lams[:, None] * y) @ ss.B.T
+    best = float(np.max(xi[:, 0] ** 2))
     return best if math.isfinite(best) else 0.0
 
 
@@ -493,10 +512,16 @@ def check_solution(M, Af, M0, a0, Mobj, cobj, G, F, nu, tau, obj_scale=1.0):
 
     ``M`` (P, d, d), ``Af`` (P, p): the interpolation rows ``<M_r, G> + Af_r F <= 0``; ``M0``, ``a0``: the
     initial condition ``<M0, G> + a0 F <= 1``; objective ``(<Mobj, G> + cobj F) / obj_scale``.
-    Returns ``(value, primal_residual, dual_residual, dual_bound)``: the primal residual is the largest
-    interpolation or initial-condition violation or the most negative eigenvalue of ``G``; the dual
-    residual the largest eigenvalue of the dual slack ``Mobj/s - sum nu M - tau M0`` (should be <= 0)
-    or the largest error of the function-value equations; the dual bound is ``tau``.
+
+    Returns ``(value, primal_residual, dual_residual, dual_bound, error)``: the primal residual is the
+    largest interpolation or initial-condition violation or the most negative eigenvalue of ``G``; the
+    dual residual the largest eigenvalue of the dual slack ``S = Mobj/s - sum nu M - tau M0`` (should be
+    <= 0) or the largest error of the function-value equations ``cf = cobj/s - Af' nu - tau a0 = 0``; the
+    dual bound is ``tau``. ``error`` bounds ``|value - optimum|`` to first order: from the identity
+    ``value - tau = <S, G> + cf F + sum nu viol + tau init``, the optimum exceeds ``tau`` by at most
+    ``max(lambda_max(S), 0) tr(G*) + |cf| |F*|`` (estimated at our ``G, F``) and the near-feasible primal
+    exceeds the optimum by about ``sum nu max(viol, 0) + tau max(init, 0)``, so
+    ``error = |value - tau| + max(lambda_max(S), 0) tr(G) + |cf| |F| + sum nu viol_+ + tau init_+``.
     """
     G = 0.5 * (G + G.T)
     value = (float(np.sum(Mobj * G)) + float(cobj @ F)) / obj_scale
@@ -507,8 +532,11 @@ def check_solution(M, Af, M0, a0, Mobj, cobj, G, F, nu, tau, obj_scale=1.0):
     S = Mobj / obj_scale - np.einsum("p,pij->ij", nu, M) - tau * M0
     cf = cobj / obj_scale - Af.T @ nu - tau * a0
     S = 0.5 * (S + S.T)
-    dresid = max(float(np.linalg.eigvalsh(S).max()), float(np.abs(cf).max()) if len(cf) else 0.0)
-    return value, presid, dresid, float(tau)
+    smax = float(np.linalg.eigvalsh(S).max())
+    dresid = max(smax, float(np.abs(cf).max()) if len(cf) else 0.0)
+    error = (abs(value - tau) + max(smax, 0.0) * max(float(np.trace(G)), 0.0) + float(np.abs(cf) @ np.abs(F))
+             + float(nu @ np.maximum(viol, 0.0)) + abs(float(tau)) * max(init, 0.0))
+    return value, presid, dresid, float(tau), error
 
 
 def _solve_once(data, d, settings):
@@ -580,8 +608,9 @@ def _scale(kind: str, mu: float, L: float) -> float:
     return {"L": 1.0 / L, "geo": 1.0 / math.sqrt(mu * L), "mu": 1.0 / mu}[kind]
 
 
-def _worst(steps, mu, L, metric, attempts=ATTEMPTS, solve=None):
-    """Run the attempts; return ``(value, tau, dresid, presid, status, tried, instance)``."""
+def _worst(steps, mu, L, metric, attempts=None, solve=None):
+    """Run the attempts; return ``(value, tau, dresid, presid, accuracy, status, tried, instance)``."""
+    attempts = attempts_for(metric) if attempts is None else attempts
     lb = _quadratic_lb(steps, mu, L, metric)
     obj_scale = lb if lb > 1e-12 else 1.0  # the objective is divided by it: the value is O(1)
     tried, last = [], "not_run"
@@ -599,16 +628,19 @@ def _worst(steps, mu, L, metric, attempts=ATTEMPTS, solve=None):
         if status != "optimal":
             tried.append((emb, kind, _settings_str(settings), status))
             continue
-        value, presid, dresid, tau = check_solution(M, Af, M0, a0, Mobj, cobj, G, F, nu, tau, obj_scale)
+        value, presid, dresid, tau, err = check_solution(M, Af, M0, a0, Mobj, cobj, G, F, nu, tau, obj_scale)
         sc = max(1.0, abs(value))
-        if presid > PRIMAL_TOL * sc or dresid > DUAL_TOL * sc or abs(value - tau) > GAP_TOL * sc:
-            last = f"optimal_rejected(dual_res={dresid:.1e}, primal_res={presid:.1e}, gap={abs(value - tau):.1e})"
+        if (presid > PRIMAL_TOL * sc or dresid > DUAL_TOL * sc or abs(value - tau) > GAP_TOL * sc
+                or not err <= ACC_TOL * abs(value)):
+            last = (f"optimal_rejected(dual_res={dresid:.1e}, primal_res={presid:.1e}, gap={abs(value - tau):.1e}, "
+                    f"error={err / max(abs(value), 1e-300):.1e})")
             tried.append((emb, kind, _settings_str(settings), last))
             continue
         tried.append((emb, kind, _settings_str(settings), "optimal"))
         inst = _instance(S, steps, G, F, mu, L, s, metric, value * obj_scale)
-        return value * obj_scale, tau * obj_scale, dresid * obj_scale, presid, "optimal", tuple(tried), inst
-    return None, None, None, None, last, tuple(tried), None
+        return (value * obj_scale, tau * obj_scale, dresid * obj_scale, presid, err / abs(value), "optimal",
+                tuple(tried), inst)
+    return None, None, None, None, None, last, tuple(tried), None
 
 
 def _settings_str(settings: dict) -> str:
@@ -632,7 +664,7 @@ def _instance(S: _Structure, steps, G, F, mu, L, s, metric, value) -> WorstInsta
 
 
 def worst_case(method, N: int, mu: float, L: float, alpha=None, beta=None, metric: str = "dist", *,
-               attempts=ATTEMPTS) -> WorstCase:
+               attempts=None) -> WorstCase:
     """Exact N-step worst case of a linear ``method`` on S(mu, L) (performance estimation SDP).
 
     Args:
@@ -644,7 +676,8 @@ def worst_case(method, N: int, mu: float, L: float, alpha=None, beta=None, metri
         mu, L: the class, ``0 < mu < L``.
         alpha, beta: legacy names only: numbers or arrays of length N (schedules); default the classical tuning.
         metric: ``"dist"`` (||x_N - x*||^2 / ||x_0 - x*||^2) or ``"fgap"`` ((f(x_N) - f*)/(f(x_0) - f*)).
-        attempts: the (scaling, CLARABEL settings) pairs tried in order (default :data:`ATTEMPTS`).
+        attempts: the (embedding, scaling, CLARABEL settings) triples tried in order (default
+            :func:`attempts_for` ``(metric)``).
 
     Returns:
         :class:`WorstCase`; ``value`` is ``None`` unless a solve was ``optimal`` and passed the checks;
@@ -659,11 +692,11 @@ def worst_case(method, N: int, mu: float, L: float, alpha=None, beta=None, metri
     return _worst_case_steps(name, steps, N, mu, L, metric, a, b, attempts)
 
 
-def _worst_case_steps(name, steps, N, mu, L, metric, a=(), b=(), attempts=ATTEMPTS) -> WorstCase:
+def _worst_case_steps(name, steps, N, mu, L, metric, a=(), b=(), attempts=None) -> WorstCase:
     t0 = time.perf_counter()
-    value, tau, resid, presid, status, tried, inst = _worst(steps, mu, L, metric, attempts)
+    value, tau, resid, presid, acc, status, tried, inst = _worst(steps, mu, L, metric, attempts)
     return WorstCase(name, N, metric, mu, L, a, b, value, tau, None if value is None else abs(value - tau),
-                     resid, status, time.perf_counter() - t0, SOLVER, presid, tried, inst)
+                     resid, status, time.perf_counter() - t0, SOLVER, presid, tried, inst, acc)
 
 
 def _star(args):

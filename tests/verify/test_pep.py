@@ -107,7 +107,7 @@ def test_status_not_optimal_gives_no_value(monkeypatch):
         monkeypatch.setattr(pep_mod, name, lambda data, d, settings, _o=orig: _o(data, d, {**settings, "max_iter": 2}))
     wc = worst_case("hb", 3, 1.0, 10.0)
     assert wc.status != "optimal" and wc.value is None and wc.dual_bound is None and not wc.certified
-    assert wc.instance is None and len(wc.tried) == len(pep_mod.ATTEMPTS)
+    assert wc.instance is None and len(wc.tried) == len(pep_mod.attempts_for("dist"))
     assert all(t[-1] == "max_iterations" for t in wc.tried), wc.tried
 
 
@@ -264,12 +264,13 @@ def test_check_solution_numbers():
     Af = np.ones((1, 1))
     M0, a0 = np.ones((1, 1)), np.zeros(1)
     Mobj, cobj = np.ones((1, 1)), np.zeros(1)
-    v, pres, dres, tau = pep_mod.check_solution(M, Af, M0, a0, Mobj, cobj, np.array([[1.0]]), np.array([-0.5]),
-                                                np.zeros(1), 1.0)
-    assert v == 1.0 and pres == pytest.approx(0.5) and dres == pytest.approx(0.0) and tau == 1.0
-    v, pres, dres, tau = pep_mod.check_solution(M, Af, M0, a0, Mobj, cobj, np.array([[1.0]]), np.array([-1.0]),
-                                                np.zeros(1), 0.5)
-    assert pres == 0.0 and dres == pytest.approx(0.5)
+    v, pres, dres, tau, err = pep_mod.check_solution(M, Af, M0, a0, Mobj, cobj, np.array([[1.0]]), np.array([-0.5]),
+                                                     np.zeros(1), 1.0)
+    assert v == 1.0 and pres == pytest.approx(0.5) and dres == pytest.approx(0.0) and tau == 1.0 and err == 0.0
+    v, pres, dres, tau, err = pep_mod.check_solution(M, Af, M0, a0, Mobj, cobj, np.array([[1.0]]), np.array([-1.0]),
+                                                     np.zeros(1), 0.5)
+    # dual slack S = 1 - 0.5 = 0.5 (not NSD): err = |1 - 0.5| + 0.5 tr(G)
+    assert pres == 0.0 and dres == pytest.approx(0.5) and err == pytest.approx(1.0)
 
 
 def test_dual_guard_rejects_wrong_multiplier(monkeypatch):

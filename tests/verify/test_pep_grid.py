@@ -225,3 +225,81 @@ GRID = make_grid(seed=2026, n=120)
 @pytest.mark.parametrize("s", GRID, ids=lambda s: f"{s['kind']}-{'sched' if s['sched'] else 'fixed'}-{s['metric']}-N{s['N']}")
 def test_grid_agrees_with_pepit(s):
     check_setting(s)
+
+
+# ------------------------------------------------------------------ user-defined methods (issue 9)
+
+
+def user_method(s):
+    """The setting's method written by a user with ``polyak.linear_method`` (hyperparameters as
+    Schedules when scheduled), called with its hyperparameters: a Method."""
+    import polyak
+    from polyak.solvers.schedules import Schedule
+
+    def hyp(v):
+        v = np.asarray(v, dtype=float)
+        return Schedule.sequence(v) if s["sched"] else float(v[0])
+
+    kind = s["kind"]
+    if kind == "gd":
+        @polyak.linear_method(a=0.1, register=False)
+        def definition(x, grad, *, a):
+            return x - a * grad(x)
+    elif kind == "hb":
+        @polyak.linear_method(a=0.1, b=0.0, register=False)
+        def definition(x, x_prev, grad, *, a, b):
+            return x - a * grad(x) + b * (x - x_prev), x
+    elif kind == "nesterov":
+        @polyak.linear_method(a=0.1, b=0.0, register=False)
+        def definition(x, x_prev, grad, *, a, b):
+            y = x + b * (x - x_prev)
+            return y - a * grad(y), x
+    elif kind == "tmm":
+        @polyak.linear_method(a=0.1, b=0.0, g=0.0, register=False)
+        def definition(x, x_prev, grad, *, a, b, g):
+            y = x + g * (x - x_prev)
+            return x + b * (x - x_prev) - a * grad(y), x
+    else:
+        @polyak.linear_method(a1=0.1, a2=0.1, b=0.0, register=False)
+        def definition(x, x_prev, grad, *, a1, a2, b):
+            u1 = grad(x)
+            z = x - a1 * u1
+            return x - a2 * grad(z) + b * (x - x_prev), x
+    return definition(**{k: hyp(v) for k, v in s["p"].items() if not (kind == "gd" and k == "b")})
+
+
+USER = [s for s in make_grid(seed=11, n=40, N_max=12, kappa_max=1e3) if s["kind"] in ("hb", "tmm", "eg2")][:12]
+
+
+def test_user_sample_covers_one_and_two_calls_fixed_and_scheduled():
+    kinds = {(s["kind"] == "eg2", s["sched"], s["metric"]) for s in USER}
+    assert {(c, sc) for c, sc, _ in kinds} == {(False, False), (False, True), (True, False), (True, True)}
+    assert {m for *_, m in kinds} == {"dist", "fgap"} and len(USER) >= 10
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("s", USER, ids=lambda s: f"{s['kind']}-{'sched' if s['sched'] else 'fixed'}-{s['metric']}-N{s['N']}")
+def test_user_defined_method_agrees_with_pepit(s):
+    """A method written with polyak.linear_method (traced by polyak) against PEPit on the equations."""
+    wc = worst_case(user_method(s), s["N"], s["mu"], s["L"], metric=s["metric"])
+    ref, gap, status = pepit_reference(s)
+    assert wc.value is not None and abs(wc.value - ref) <= REL * abs(ref), (s["kind"], wc.value, ref, wc.tried)
+    # the traced method is the hand-written matrices: the same problem, the same number
+    assert wc.value == worst_case(steps_of(s), s["N"], s["mu"], s["L"], metric=s["metric"]).value
+
+
+@pytest.mark.parametrize("s", [s for s in USER if s["kind"] == "eg2"][:1] + [s for s in USER if s["kind"] == "tmm" and s["sched"]][:1],
+                         ids=lambda s: f"{s['kind']}-{'sched' if s['sched'] else 'fixed'}-{s['metric']}-N{s['N']}")
+def test_user_defined_method_sample(s):
+    """Default-run sample of the above: one two-call method, one scheduled triple momentum."""
+    wc = worst_case(user_method(s), s["N"], s["mu"], s["L"], metric=s["metric"])
+    ref, _, _ = pepit_reference(s)
+    assert wc.value is not None and abs(wc.value - ref) <= REL * abs(ref)
+    assert wc.instance.check()["value"] <= 1e-6
+
+
+def test_nonlinear_method_refused():
+    from polyak import make_method
+
+    with pytest.raises(ValueError, match="not linear"):
+        worst_case(make_method("adaptive-hb"), 3, 1.0, 10.0)
