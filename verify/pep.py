@@ -630,10 +630,12 @@ def _worst(steps, mu, L, metric, attempts=None, solve=None):
             continue
         value, presid, dresid, tau, err = check_solution(M, Af, M0, a0, Mobj, cobj, G, F, nu, tau, obj_scale)
         sc = max(1.0, abs(value))
-        if (presid > PRIMAL_TOL * sc or dresid > DUAL_TOL * sc or abs(value - tau) > GAP_TOL * sc
-                or not err <= ACC_TOL * abs(value)):
-            last = (f"optimal_rejected(dual_res={dresid:.1e}, primal_res={presid:.1e}, gap={abs(value - tau):.1e}, "
-                    f"error={err / max(abs(value), 1e-300):.1e})")
+        failed = [name for name, bad in (("primal", presid > PRIMAL_TOL * sc), ("dual", dresid > DUAL_TOL * sc),
+                                         ("gap", abs(value - tau) > GAP_TOL * sc),
+                                         ("error", not err <= ACC_TOL * abs(value))) if bad]
+        if failed:
+            last = (f"optimal_rejected[{','.join(failed)}](dual_res={dresid:.1e}, primal_res={presid:.1e}, "
+                    f"gap={abs(value - tau):.1e}, error={err / max(abs(value), 1e-300):.1e})")
             tried.append((emb, kind, _settings_str(settings), last))
             continue
         tried.append((emb, kind, _settings_str(settings), "optimal"))

@@ -237,7 +237,8 @@ def test_primal_residual_guard_rejects_infeasible_gram(monkeypatch):
     _tamper(monkeypatch, lambda st, G, F, nu, tau: (st, 1.001 * G, 1.001 * F, nu, tau))
     wc = worst_case("hb", 4, 1.0, 10.0, 0.1, 0.5)
     assert wc.value is None and not wc.certified
-    assert all(t[-1].startswith("optimal_rejected") and "primal_res" in t[-1] for t in wc.tried), wc.tried
+    # every attempt was rejected, and the primal-residual check is among the reasons
+    assert all(t[-1].startswith("optimal_rejected[") and "primal" in t[-1].split("]")[0] for t in wc.tried), wc.tried
     # the residual reported is the size of the violation (the initial condition: 1.001 - 1)
     import re
 
@@ -246,7 +247,7 @@ def test_primal_residual_guard_rejects_infeasible_gram(monkeypatch):
 
 
 def test_primal_residual_guard_negative_eigenvalue(monkeypatch):
-    """A Gram matrix with a negative eigenvalue (-1e-5) is rejected even if all inequalities hold."""
+    """A Gram matrix with a negative eigenvalue (-1e-5) is rejected by the primal check."""
     def neg(st, G, F, nu, tau):
         v = np.zeros(len(G))
         v[-1] = 1.0
@@ -254,7 +255,7 @@ def test_primal_residual_guard_negative_eigenvalue(monkeypatch):
 
     _tamper(monkeypatch, neg)
     wc = worst_case("gd", 3, 1.0, 10.0, 0.1)
-    assert wc.value is None and all("optimal_rejected" in t[-1] for t in wc.tried)
+    assert wc.value is None and all("primal" in t[-1].split("]")[0] for t in wc.tried), wc.tried
 
 
 def test_check_solution_numbers():
@@ -277,7 +278,7 @@ def test_dual_guard_rejects_wrong_multiplier(monkeypatch):
     """A tampered dual bound (tau halved) fails the dual/gap check: no value."""
     _tamper(monkeypatch, lambda st, G, F, nu, tau: (st, G, F, nu, 0.5 * tau))
     wc = worst_case("hb", 3, 1.0, 10.0, 0.1, 0.5)
-    assert wc.value is None and all("optimal_rejected" in t[-1] for t in wc.tried)
+    assert wc.value is None and all("gap" in t[-1].split("]")[0] for t in wc.tried), wc.tried
 
 
 @pytest.mark.parametrize(
@@ -328,3 +329,12 @@ def test_sweep_over_executors_is_identical_and_ordered():
 
 
 METRICS_ = ("dist", "fgap")
+
+
+def test_dual_residual_guard_rejects_infeasible_multipliers(monkeypatch):
+    """Multipliers halved (tau kept): the dual slack matrix is no longer NSD and the function-value
+    equations fail, while value and tau (so the gap) are unchanged: only the dual check sees it."""
+    _tamper(monkeypatch, lambda st, G, F, nu, tau: (st, G, F, 0.5 * np.asarray(nu), tau))
+    wc = worst_case("hb", 3, 1.0, 10.0, 0.1, 0.5)
+    assert wc.value is None
+    assert all("dual" in t[-1].split("]")[0] and "gap" not in t[-1].split("]")[0] for t in wc.tried), wc.tried
