@@ -9,14 +9,18 @@ N uniform in 1..20, kappa log-uniform in [10, 1e4], mu log-uniform in [1e-2, 1],
 seven settings of PEPit's own heavy-ball example (mu = 0.1, L = 1, alpha = 1/(2L),
 beta = sqrt((1 - alpha mu)(1 - alpha L)), f-gap, n = 1..7).
 
-For each setting the reference is PEPit 0.5.1 with CLARABEL (the problem written from the methods'
-update equations in PEPit, normalised to L = 1, where PEPit's raw-scale solves are known to be wrong);
-"PEPit answers" means its solver status is ``optimal`` or ``optimal_inaccurate`` with a value (it
-returns a number in both cases). polyak answers when ``worst_case(...).value`` is not None.
-Reported: answer rates, the largest relative difference to PEPit where both answer, the run-to-run
-determinism (each setting solved twice, in a different order) and the time per setting.
+For each setting the reference is PEPit 0.5.1 with CLARABEL on the methods' update equations written
+in PEPit, solved at the scalings L = 1, sqrt(mu L) = 1 and mu = 1 (f -> c f leaves the ratio
+unchanged); the reference is the run whose own feasibility check reports the smallest error
+(:func:`pepit_reference`). "PEPit answers" means it returns a value (it does so with status
+``optimal`` or ``optimal_inaccurate``). polyak answers when ``worst_case(...).value`` is not None.
+Reported per implementation (``--impl LABEL=path``: the installed polyak, or an old ``pep.py`` file,
+e.g. ``git show 9f2f818:verify/pep.py``): answer rates, the largest relative difference to PEPit, the
+run-to-run determinism (each setting solved twice, the second pass in reverse order) and the time per
+setting.
 
-Run: python benchmarks/pep_answer_rate.py [--label after] [--out FILE.json]
+Run: python benchmarks/pep_answer_rate.py [--impl LABEL=path/to/pep.py ...] [--out FILE.json]
+[--reference EARLIER.json] (the PEPit references of an earlier run of the same grid).
 """
 
 from __future__ import annotations
@@ -165,6 +169,8 @@ def main() -> None:
     ap.add_argument("--label", default="run")
     ap.add_argument("--out", default=None)
     ap.add_argument("--n", type=int, default=100)
+    ap.add_argument("--reference", default=None,
+                    help="reuse the PEPit references of an earlier --out FILE (same grid) instead of solving")
     ap.add_argument("--impl", action="append", default=None,
                     help="LABEL=path/to/pep.py (repeatable); default: the installed polyak")
     args = ap.parse_args()
@@ -176,7 +182,12 @@ def main() -> None:
             impls[lab] = load_impl(path or None)
     settings = grid(0, args.n)
     rows = []
-    for i, s in enumerate(settings):
+    if args.reference:
+        with open(args.reference) as fh:
+            old = json.load(fh)["rows"]
+        assert len(old) == len(settings)
+        rows = [dict(i=r["i"], ref=r["ref"], ref_status=r["ref_status"], pepit=r["pepit"]) for r in old]
+    for i, s in enumerate(settings if not rows else []):
         ref, ref_status, runs = pepit_reference(s)
         rows.append(dict(i=i, ref=ref, ref_status=ref_status, pepit=runs))
     summary = dict(settings=len(rows), pepit_answers=sum(r["ref"] is not None for r in rows),
