@@ -338,3 +338,16 @@ def test_dual_residual_guard_rejects_infeasible_multipliers(monkeypatch):
     wc = worst_case("hb", 3, 1.0, 10.0, 0.1, 0.5)
     assert wc.value is None
     assert all("dual" in t[-1].split("]")[0] and "gap" not in t[-1].split("]")[0] for t in wc.tried), wc.tried
+
+
+@pytest.mark.parametrize("name,hyper", [("gd", dict(alpha=0.1)), ("hb", dict(alpha=0.1, beta=0.5)),
+                                        ("nesterov", dict(alpha=0.1, beta=0.5))])
+def test_builtin_method_objects_give_the_legacy_numbers(name, hyper):
+    """make_method(...) goes through the traced state space (polyak.solvers.linear), the name through the
+    legacy momentum family: the same SDP, the same numbers bit for bit."""
+    from polyak import make_method
+
+    for metric in ("dist", "fgap"):
+        traced = worst_case(make_method(name, **hyper), 4, 1.0, 10.0, metric=metric)
+        legacy = worst_case(name, 4, 1.0, 10.0, hyper["alpha"], hyper.get("beta"), metric=metric)
+        assert traced.value == legacy.value and traced.method == name
