@@ -7,8 +7,10 @@ Problem and assumptions
 The schedule [paper: chen2019demon]
     beta_t is chosen so that the total future contribution of a gradient, beta_t/(1 - beta_t),
     decays linearly in t:
+
         beta_t/(1 - beta_t) = (1 - t/T) beta_init/(1 - beta_init),
         beta_t = beta_init (1 - t/T) / ((1 - beta_init) + beta_init (1 - t/T)),  t = 0..T.
+
     Properties [derived]: beta_0 = beta_init, beta_T = 0, decreasing and concave on [0, T], and
     1/(1 - beta_t) = 1 + (1 - t/T) beta_init/(1 - beta_init): the effective step eta/(1 - beta_t)
     decays exactly linearly from eta/(1 - beta_init) to eta. Outside [0, T] the formula has a

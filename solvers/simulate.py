@@ -76,9 +76,9 @@ class Trajectory:
         gnorm: ||grad f(x_k)|| (exact gradient, also under noise).
         beta: the momentum coefficient, in heavy-ball form, of the step that produced x_k (at
             k = 0: the value the method starts with).
-        diverged: (P, *grid, S) bool; diverged_at: the step at which it was detected (-1: never).
-        x_final: (P, *grid, S, d) last iterate (of a diverged run: the iterate at detection);
-            x_tail: (n, P, *grid, S, d) last n recorded iterates when ``keep_last=n`` was asked for.
+        diverged: ``(P, *grid, S)`` bool; diverged_at: the step at which it was detected (-1: never).
+        x_final: ``(P, *grid, S, d)`` last iterate (of a diverged run: the iterate at detection);
+            x_tail: ``(n, P, *grid, S, d)`` last n recorded iterates when ``keep_last=n`` was asked for.
         method, problem, seeds, backend: what ran; dtype: "float64" or "float32".
     """
 

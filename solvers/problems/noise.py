@@ -3,8 +3,10 @@
 Kinds (g = grad f(x), xi ~ N(0, I_d) drawn afresh at every oracle call)
     ``"additive"``: g + sigma xi. Unbiased, covariance sigma^2 I, E||noise||^2 = sigma^2 d.
     ``"multiplicative"`` (relative): g * (1 + sigma xi) elementwise. Unbiased, coordinate j has
+
         variance sigma^2 g_j^2, so E||noise||^2 = sigma^2 ||g||^2: the noise vanishes at x*
         (the "strong growth" regime).
+
     ``"minibatch"``: for a finite sum f = (1/n) sum_i f_i, the average of grad f_i over
         ``batch_size`` indices drawn uniformly with replacement. Unbiased, covariance
         (1/b) [(1/n) sum_i grad f_i grad f_i^T - g g^T].
