@@ -47,6 +47,11 @@ exclude_patterns = ["_build", "_ext", "conf.py", "Thumbs.db", ".DS_Store", "**.i
                     "jupyter_execute"]
 
 html_theme = "furo"
+add_module_names = False  # "Claim(...)" under its module's heading, not "polyak.verify.claims.Claim(...)"
+# MathJax comes from its CDN; POLYAK_DOCS_MATHJAX points at a local copy for offline viewing, e.g.
+# file:///usr/share/javascript/mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML (Debian libjs-mathjax).
+if os.environ.get("POLYAK_DOCS_MATHJAX"):
+    mathjax_path = os.environ["POLYAK_DOCS_MATHJAX"]
 html_title = f"polyak {release}"
 html_static_path = ["_static"]
 html_css_files = ["polyak.css"]
@@ -106,6 +111,7 @@ intersphinx_timeout = 5
 # --- myst / myst-nb --------------------------------------------------------------------------------
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist"]
 myst_heading_anchors = 3
+myst_dmath_double_inline = True  # the notebooks write $$...$$ inside paragraphs, as Jupyter allows
 nb_custom_formats = {".py": ["jupytext.reads", {"fmt": "py:percent"}]}
 nb_execution_mode = os.environ.get("POLYAK_DOCS_EXECUTE", "force")  # "off" for a quick look
 nb_execution_timeout = 300

@@ -106,7 +106,7 @@ def write_gallery(out: Path = GEN, cache: Path = DOCS / "_build" / "figure-cache
 
 
 def write_claims(out: Path = GEN) -> int:
-    """Write the claims table of ``polyak verify`` from the claim registry."""
+    """Write the claims table of ``polyak verify`` from the claim registry, one table per paper."""
     from polyak.verify.runner import collect
 
     claims = collect("full")
@@ -115,45 +115,44 @@ def write_claims(out: Path = GEN) -> int:
         "===================================",
         "",
         f"The {len(claims)} claims of :mod:`polyak.papers`, generated from the registry "
-        "(:func:`polyak.verify.runner.collect`) when these pages were built. ``polyak verify`` runs the "
-        "``fast`` suite; ``polyak verify --suite full`` adds the large batches. Provenance tags: "
+        "(:func:`polyak.verify.runner.collect`) when these pages were built, grouped by paper. "
+        "``polyak verify`` runs the ``fast`` suite; ``polyak verify --suite full`` adds the large batches; "
+        "``polyak verify --only ID`` runs one claim. Provenance tags: "
         "``[paper]`` the paper states it, ``[code]`` the authors' code does it, ``[group]`` a group of "
         "papers, ``[derived]`` derived here, ``[open]`` not established (reported, never counted as passed). "
         "Relations: ``tight`` (equal within the tolerance), ``upper`` (never above), ``decreasing`` "
         "(a Lyapunov function), ``certified`` (an SDP certificate exists).",
         "",
-        ".. list-table::",
-        "   :header-rows: 1",
-        "   :widths: 18 36 16 8 18 4",
-        "   :class: polyak-claims",
-        "",
-        "   * - claim",
-        "     - statement",
-        "     - provenance",
-        "     - relation",
-        "     - tolerance",
-        "     - suite",
     ]
+    papers: dict[str, list] = {}
     for c in claims:
-        tol = []
-        if c.rtol:
-            tol.append(f"rtol {c.rtol:g}")
-        if c.atol:
-            tol.append(f"atol {c.atol:g}")
-        tol_text = _esc(", ".join(tol)) if tol else ""
-        if c.tolerance_note:
-            tol_text = (tol_text + ": " if tol_text else "") + _esc(c.tolerance_note)
-        stmt = _esc(c.statement) + f" :cite:p:`{c.paper}`"
-        if not c.checkable:
-            stmt += " *(not checkable: " + _esc(c.reason or "reported only") + ")*"
-        lines += [
-            f"   * - ``{c.id}``",
-            f"     - {stmt}",
-            f"     - {_esc(c.provenance)}",
-            f"     - {c.relation}",
-            f"     - {tol_text or chr(92) + ' '}",
-            f"     - {c.suite}",
-        ]
+        papers.setdefault(c.paper, []).append(c)
+    for paper, group in papers.items():
+        head = f"{paper}"
+        lines += [head, "-" * len(head), "", f"{len(group)} claim(s) of :cite:t:`{paper}`.", "",
+                  ".. list-table::", "   :header-rows: 1", "   :widths: 22 38 14 26", "   :class: polyak-claims", "",
+                  "   * - claim", "     - statement", "     - provenance", "     - tolerance"]
+        for c in group:
+            tol = []
+            if c.rtol:
+                tol.append(f"rtol {c.rtol:g}")
+            if c.atol:
+                tol.append(f"atol {c.atol:g}")
+            tol_text = "**" + _esc(", ".join(tol)) + "**" if tol else ""
+            if c.tolerance_note:
+                tol_text = (tol_text + ": " if tol_text else "") + _esc(c.tolerance_note)
+            stmt = _esc(c.statement)
+            if not c.checkable:
+                stmt += " *(not checkable: " + _esc(c.reason or "reported only") + ")*"
+            lines += [
+                f"   * - ``{c.id}``",
+                "",
+                f"       *{c.relation}*, {c.suite} suite",
+                f"     - {stmt}",
+                f"     - {_esc(c.provenance)}",
+                f"     - {tol_text or chr(92) + ' '}",
+            ]
+        lines.append("")
     _write(out / "claims.rst", "\n".join(lines) + "\n")
     return len(claims)
 
@@ -311,7 +310,14 @@ def _resolve_reference(app, env, node, contnode):
     return None
 
 
+def _drop_object_base(app, name, obj, options, bases) -> None:
+    """No "Bases: object" line under every plain class (the real bases are still shown)."""
+    if list(bases) == [object]:
+        bases.clear()
+
+
 def setup(app):
     app.connect("builder-inited", _generate)
+    app.connect("autodoc-process-bases", _drop_object_base)
     app.connect("missing-reference", _resolve_reference)
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}
