@@ -121,8 +121,9 @@ nb_output_stderr = "remove"
 nb_merge_streams = True
 nb_execution_excludepatterns = []
 # A static page has no live widget manager: show the PNG that the explorers put next to their widget.
-nb_mime_priority_overrides = [("html", "application/vnd.jupyter.widget-view+json", -1),
-                              ("dirhtml", "application/vnd.jupyter.widget-view+json", -1)]
+# (None removes a mime type from the builder's priority list.)
+nb_mime_priority_overrides = [("html", "application/vnd.jupyter.widget-view+json", None),
+                              ("dirhtml", "application/vnd.jupyter.widget-view+json", None)]
 
 # --- bibliography ----------------------------------------------------------------------------------
 bibtex_bibfiles = ["../papers/refs.bib"]

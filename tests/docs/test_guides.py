@@ -73,9 +73,12 @@ def test_certify_guide_numbers(outputs):
 
 def test_own_method_guide_numbers(outputs):
     out = outputs["own-method.md"].splitlines()
-    assert float(out[0]) == 0.0  # damping 0 is exactly heavy ball
-    assert "damping" in out[1] and "[0, 1]" in out[1]
-    assert out[2] == "pass"
+    # traced heavy ball: xi = (x, x_prev), A = [[1 + beta, -beta], [1, 0]], B = [[-alpha], [0]]
+    assert out[0] == "[[1.3, -0.3], [1.0, 0.0]] [[-0.1], [0.0]]"
+    assert float(out[1]) == 0.0  # the traced definition gives the built-in heavy ball's iterates
+    assert float(out[2]) == 0.0  # damping 0 is exactly heavy ball
+    assert "damping" in out[3] and "[0, 1]" in out[3]
+    assert out[4] == "pass"
 
 
 def test_torch_guide_trains(outputs):
