@@ -147,7 +147,7 @@ def test_notebook_03_prints_the_spa_map_and_the_lyapunov_step(tmp_path_factory):
     assert sp.simplify(sp.sympify(got["alpha"], locals=loc) - eta * c_k1) == 0
     assert sp.simplify(sp.sympify(got["beta"], locals=loc) - c_k1 * (1 - c_k) / c_k) == 0
     assert sp.simplify(sp.sympify(got["alpha_max"], locals=loc) - (1 - beta ** 2) / L) == 0
-    out = "".join(text_of(c) for c in code_cells(nb))
+    out = "\n".join(text_of(c) for c in code_cells(nb))
     assert "backward recursion recovers c: True  eta: True" in out
     m = re.search(r"max \|x_SPA - x_HB\| = ([0-9.e+-]+)", out)
     assert m and float(m.group(1)) < 1e-12
@@ -157,7 +157,7 @@ def test_notebook_02_prints_the_certificates(tmp_path_factory):
     """Quadratic-optimal heavy ball at kappa = 25 has no certificate; GD with alpha = 2/(L + mu) is
     certified at (kappa - 1)/(kappa + 1) = 12/13 (the closed form of its worst case on the class)."""
     nb = executed(NOTEBOOKS[1], tmp_path_factory)
-    out = "".join(text_of(c) for c in code_cells(nb))
+    out = "\n".join(text_of(c) for c in code_cells(nb))
     assert re.search(r"^hb\s+certified: False  rate: None$", out, re.M)
     m = re.search(r"^gd\s+certified: True  rate: ([0-9.]+)$", out, re.M)
     assert m and abs(float(m.group(1)) - 12 / 13) < 1e-5
@@ -167,6 +167,6 @@ def test_notebook_02_prints_the_certificates(tmp_path_factory):
 def test_notebook_04_prints_demons_linear_effective_step(tmp_path_factory):
     """1/(1 - beta_t) is affine in t for Demon's schedule: its second differences vanish."""
     nb = executed(NOTEBOOKS[3], tmp_path_factory)
-    out = "".join(text_of(c) for c in code_cells(nb))
+    out = "\n".join(text_of(c) for c in code_cells(nb))
     m = re.search(r"second differences of 1/\(1 - beta_t\): ([0-9.e+-]+)", out)
     assert m and float(m.group(1)) < 1e-10
