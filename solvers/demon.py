@@ -40,6 +40,7 @@ Demon Adam, named variants (``variant``)
         by 1 - beta2^(t) and m uncorrected; ``"ema"`` the dampened m with the exact correction of an
         EMA with time-varying beta, m_hat = m_t / (1 - prod_{i<=t} beta_i) [derived] (its weights sum
         to that); ``bias_correction="none"`` corrects neither; update theta -= eta m_hat/(sqrt(v_hat) + eps).
+
     ``first_moment`` and ``bias_correction`` only act with ``variant="polyak"``. In every variant
     ``weight_decay`` is decoupled (theta (1 - eta wd), as AdamW; our choice, 0 by default: the
     paper's algorithm has none). The recorded ``beta`` is beta_t (Adam is not heavy ball: it is
