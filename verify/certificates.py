@@ -236,7 +236,7 @@ def quadratic_rate(mu: float, L: float, alpha: float, beta: float, gamma: float,
     The iteration matrix on lambda is [[1 + beta - alpha (1 + gamma) lambda, -(beta - alpha gamma lambda)],
     [1, 0]]. Evaluated on a grid plus the endpoints and the points where the discriminant
     vanishes; every evaluated lambda is a function of the class, so the value is a valid lower bound.
-    For a general linear method see ``polyak.verify.quadratic.quadratic_rate``.
+    For a general linear method see :func:`polyak.verify.quadratic.quadratic_rate`.
     """
     return _quadratic_rate_affine(1 + beta, -alpha * (1 + gamma), beta, -alpha * gamma, mu, L, grid)
 
