@@ -368,6 +368,12 @@ def _verify_options(p: argparse.ArgumentParser) -> None:
     add_progress(p)
 
 
+@options("verify")
+def _verify_device(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--device", default=None,
+                   help="torch device for --backend torch: cpu or cuda (default: cuda when available)")
+
+
 def _workers(text: str) -> int:
     try:
         n = int(text)

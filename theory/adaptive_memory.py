@@ -3,7 +3,9 @@
 Problem and assumptions:
     At x_t with gradient g = g_t and memory d = d_t, model f by the larger of two planes, one from
     the gradient and one from the memory, plus two proximal terms (u = x - x_t):
+
         min_u  max(<g, u>, Delta + <d, u>) + ||u||^2/(2 eta) + (lambda/(2 eta)) ||u + eta d||^2,
+
     eta > 0, lambda >= 0, Delta the memory plane's offset. This is the model papers.md reconstructs
     so that it reproduces the paper's update; the paper's own statement could not be read.
 
@@ -11,7 +13,9 @@ Results (``am-beta``):
     Writing max(a, b) = max over beta in [0, 1] of (1 - beta) a + beta b and minimising over u gives
     u = -eta d_{t+1} with d_{t+1} = ((beta + lambda)/(1 + lambda)) d + ((1 - beta)/(1 + lambda)) g
     (the paper's update), and a concave quadratic dual in beta, maximised at
+
         beta_t = [(1 + lambda) Delta/eta - <d - g, g + lambda d>] / ||d - g||^2, clipped to [0, 1];
+
     the code clips to [0, beta_max]. With Delta = eta <g, d> (the code's approximation)
         beta_t = (||g||^2 + 2 lambda <g, d> - lambda ||d||^2) / ||g - d||^2.
 

@@ -6,8 +6,9 @@ Problem and assumptions:
     by 1 - alpha lambda.
 
 Results:
-    ``gd-rate``               rate(alpha) = max(|1 - alpha mu|, |1 - alpha L|).
+    ``gd-rate``               ``rate(alpha) = max(|1 - alpha mu|, |1 - alpha L|)``.
     ``gd-quadratic-optimal``  alpha* = 2/(L + mu), rate (kappa - 1)/(kappa + 1); at alpha = 1/L the
+
                               rate is 1 - 1/kappa.
 
 Provenance: classical; papers.md states both rates untagged under "Classics". Derived here.
@@ -102,7 +103,7 @@ def _gd_optimal() -> Derivation:
 
 
 def gd_rate(alpha: Any, mu: Any, L: Any) -> Any:
-    """Worst-case rate max(|1 - alpha mu|, |1 - alpha L|) of gradient descent on [mu, L]."""
+    """Worst-case rate ``max(|1 - alpha mu|, |1 - alpha L|)`` of gradient descent on [mu, L]."""
     return compute("gd-rate", ("rate",), {"alpha": alpha, "mu": mu, "L": L})
 
 

@@ -8,6 +8,7 @@ Problem and assumptions:
 Results (each a registered Derivation):
     ``hb-quadratic``           iteration matrix, characteristic polynomial, roots, spectral radius
                                rho(alpha, beta, lambda).
+
     ``hb-convergence-region``  the Jury criterion: -1 < beta < 1 and 0 < alpha lambda < 2 (1 + beta).
     ``hb-rate``                worst case of rho over lambda in [mu, L], for any (alpha, beta).
     ``hb-best-beta``           for a fixed alpha, the beta minimising that worst case.
@@ -62,7 +63,7 @@ def _char_poly(a: Any, b: Any, lmb: Any) -> sp.Expr:
 def radius(t: sp.Expr, b: sp.Expr) -> sp.Expr:
     """Largest root modulus of z^2 - t z + b for real t, b.
 
-    Complex roots (D = t^2 - 4b < 0, so b > 0): modulus sqrt(b). Real roots: (|t| + sqrt(D))/2,
+    Complex roots (D = t^2 - 4b < 0, so b > 0): modulus sqrt(b). Real roots: ``(|t| + sqrt(D))/2``,
     which is >= sqrt(b) when b >= 0. One formula for both, written with Max so that numpy never
     takes the square root of a negative number.
     """

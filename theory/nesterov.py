@@ -10,7 +10,9 @@ Problem and assumptions:
 Results:
     ``nesterov-quadratic``          the iteration matrix, characteristic polynomial, spectral radius.
     ``nesterov-standard``           alpha = 1/L; beta from a double root at lambda = mu gives
+
                                     beta = (sqrt(kappa) - 1)/(sqrt(kappa) + 1), rate 1 - 1/sqrt(kappa).
+
     ``nesterov-quadratic-optimal``  a double root at mu whose modulus equals the largest root
                                     modulus at L gives alpha = 4/(3L + mu),
                                     beta = (sqrt(3 kappa + 1) - 2)/(sqrt(3 kappa + 1) + 2),

@@ -8,8 +8,10 @@ Problem and assumptions:
 Results:
     ``spa-to-hb``             eliminating z: alpha_k = eta_k c_{k+1}, beta_k = c_{k+1} (1 - c_k)/c_k.
     ``hb-to-spa``             constant parameters: c = 1 - beta, eta = alpha/(1 - beta); time-varying:
+
                               the backward recursion c_k = c_{k+1}/(beta_k + c_{k+1}), eta_k = alpha_k/c_{k+1}
                               (the forward recursion is unstable).
+
     ``spa-primal-averaging``  c_{k+1} = 1/(k+1) gives beta_k = (k-1)/(k+1), alpha_k = eta/(k+1).
 
 Provenance: the SPA form is the paper's (defazio2020); papers.md tags the map [derived]: derived

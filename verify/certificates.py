@@ -45,7 +45,7 @@ with ``h = 0`` (the tests compare both on random methods). It is provably at lea
 lessard2016's Theorem 4 with the sector IQC plus the weighted off-by-one IQC (their Lemma 10): that
 IQC is a nonnegative combination (weights rho^2 and 1 - rho^2) of the interpolation inequalities
 between (y_{k-1}, y_k) and (y_k, x*), whose function values telescope; the telescoped quantity
-W_k = (L - mu)(f(y_k) - f* - mu/2 |y_k - x*|^2) - 1/2 |u_k - mu (y_k - x*)|^2 (>= 0 by the (y_k, x*)
+W_k = (L - mu)(f(y_k) - f* - mu/2 ||y_k - x*||^2) - 1/2 ||u_k - mu (y_k - x*)||^2 (>= 0 by the (y_k, x*)
 inequality) joins V, and LRP's Lyapunov matrix on (xi_{k+1}, filter state) is a quadratic form in
 (xi_k, u_k), i.e. of the form of P above. The quadratic part of W_k is negative semidefinite, which
 is why positivity is imposed through the S-procedure and not as ``P >= 0`` (with ``P >= e1 e1'`` the
@@ -84,7 +84,7 @@ with large kappa has no certificate (it can cycle, lessard2016 sec. 4.6, goujaud
 Guarantee (provenance)
 ----------------------
 Soundness of the certificate: lessard2016 Thm 4 / taylor2018 Thm 1 with taylor2017 Thm 4 [paper].
-Gradient descent: the certified rate equals max(|1 - alpha mu|, |1 - alpha L|) (tested); the triple
+Gradient descent: the certified rate equals ``max(|1 - alpha mu|, |1 - alpha L|)`` (tested); the triple
 momentum method certifies at 1 - sqrt(mu/L) (vanscoy2018) (tested).
 
 References: lessard2016, taylor2017, taylor2018, goujaud2023, ghadimi2015.

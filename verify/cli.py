@@ -36,8 +36,8 @@ def _environment(args: Any) -> dict:
             versions[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
             versions[pkg] = None
-    return {"versions": versions, "backend": args.backend, "seed": getattr(args, "seed", 0), "suite": args.suite,
-            "only": args.only}
+    return {"versions": versions, "backend": args.backend, "device": getattr(args, "device", None),
+            "seed": getattr(args, "seed", 0), "suite": args.suite, "only": args.only}
 
 
 def run_verify(args: Any) -> int:
@@ -71,7 +71,8 @@ def run_verify(args: Any) -> int:
     from polyak.verify.runner import open_executor
 
     with open_executor(getattr(args, "workers", None), getattr(args, "scheduler", None)) as ex:
-        results = run_claims(chosen, backend=args.backend, seed=seed, progress=want_progress(args), executor=ex)
+        results = run_claims(chosen, backend=args.backend, seed=seed, progress=want_progress(args),
+                             executor=ex, device=getattr(args, "device", None))
     total = time.perf_counter() - t0
 
     to_stdout = args.json == "-"
@@ -105,7 +106,8 @@ def run_verify(args: Any) -> int:
         other.append(f"{counts['skipped']} skipped")
     if counts["not checkable"]:
         other.append(f"{counts['not checkable']} not checkable here")
-    tail = f"suite {args.suite}, backend {args.backend}, seed {seed}, {total:.1f} s"
+    dev = f" ({args.device})" if getattr(args, "device", None) else ""
+    tail = f"suite {args.suite}, backend {args.backend}{dev}, seed {seed}, {total:.1f} s"
     print((", ".join(other) + "; " if other else "") + tail)
     if args.json is not None:
         report = {"environment": _environment(args), "seconds": total, "counts": counts,
