@@ -40,6 +40,7 @@ What is guaranteed across backends
       ``u * n`` is correctly rounded), except when ``u * n`` falls within rounding of an integer;
     * draws are made in float64 and cast to the run's dtype, so float32 and float64 runs see the
       same noise up to that cast.
+
     Streams are not those of ``numpy.random`` or ``torch.randn``: noise drawn before this scheme
     (one ``default_rng`` per seed) is not reproduced. Steps must stay below 2**32.
 
