@@ -30,7 +30,9 @@ def run_figures(args: Any) -> int:
     fast = bool(getattr(args, "fast", False))
     it = wanted
     bar = None
-    if getattr(args, "progress", False):
+    from polyak.cli import want_progress
+
+    if want_progress(args):
         from tqdm.auto import tqdm
 
         bar = tqdm(wanted, desc="figures", unit="fig")

@@ -151,12 +151,40 @@ def style() -> Iterator[None]:
         yield
 
 
-def draw(fig: Figure, data: Data) -> Any:
-    """A matplotlib ``Figure`` (not attached to pyplot) with ``fig.plot`` drawn on it."""
-    from matplotlib.figure import Figure as MplFigure
+_SHOWN: Any = None
 
+
+def shown_figure_class() -> Any:
+    """``matplotlib.figure.Figure`` with a ``_repr_png_``, so a notebook displays it inline.
+
+    A figure not attached to pyplot has no image representation of its own: IPython shows it as
+    ``<Figure size ...>`` unless the inline backend happens to be active. The PNG is written as
+    :func:`save` writes it (the shipped style's dpi, no metadata).
+    """
+    global _SHOWN
+    if _SHOWN is None:
+        import io as _io
+
+        from matplotlib.figure import Figure as MplFigure
+
+        class PolyakFigure(MplFigure):
+            def _repr_png_(self) -> bytes:
+                buf = _io.BytesIO()
+                with style():
+                    self.savefig(buf, format="png", metadata=_METADATA["png"])
+                return buf.getvalue()
+
+        _SHOWN = PolyakFigure
+    return _SHOWN
+
+
+def draw(fig: Figure, data: Data) -> Any:
+    """A matplotlib ``Figure`` (not attached to pyplot) with ``fig.plot`` drawn on it.
+
+    It displays inline in a notebook (it has a ``_repr_png_``) whatever the matplotlib backend.
+    """
     with style():
-        mfig = MplFigure(figsize=fig.size, layout="constrained")
+        mfig = shown_figure_class()(figsize=fig.size, layout="constrained")
         axes = np.asarray(mfig.subplots(*fig.panels, squeeze=False))
         fig.plot(data, axes)
         mfig.canvas.draw_idle()

@@ -8,7 +8,7 @@ pieces (lessard2016, sec. 4.6; goujaud2023 show such cycles are unavoidable for 
 
 The problem is separable, so one ``simulate`` call runs every start as its own coordinate. Left: the
 iterates from x_0 = 3.3 against k. Middle: the phase plot (x_k, x_{k+1}); the cycle is a triangle,
-converging starts spiral into the origin. Right: |x_k - x*| from several starts (log scale): most
+converging starts spiral into the origin. Right: ``|x_k - x*|`` from several starts (log scale): most
 starts converge at a linear rate, some are captured by the cycle; the share of captured starts over
 a fine scan of [-4, 4] is reported.
 """

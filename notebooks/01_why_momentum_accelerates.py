@@ -116,6 +116,20 @@ import polyak.figures as pf
 pf.show("rate_vs_kappa", fast=True)
 
 # %% [markdown]
+# ## 5. Explore: the heavy-ball region
+#
+# Move the sliders: the left panel is the closed-form worst-case rate over the spectrum $[\mu, L]$
+# (grey: heavy ball diverges; the boundary is $\alpha L = 2(1 + \beta)$), the right one the run at your
+# choice against the predicted $\rho^k$. Sliders need a live Jupyter kernel with `ipywidgets`
+# (`pip install "polyak[notebooks]"`); elsewhere (a static page, these docs) the cell shows the plot
+# at the values below. Try to beat the star.
+
+# %%
+from polyak.figures.explore import hb_explorer
+
+hb_explorer(mu=1.0, L=10.0, alpha_L=1.0, beta=0.3)
+
+# %% [markdown]
 # **Take-away.** The rate improves from $1 - 2/\kappa$ to $1 - 2/\sqrt\kappa$: at $\kappa = 1000$ that is
 # thirty times fewer iterations. The price is the $k\rho^k$ transient and, as the next notebook shows,
 # fragility beyond quadratics.

@@ -38,6 +38,8 @@ _LAZY = {
     "list_methods": ("polyak.solvers", "list_methods"),
     "list_problems": ("polyak.solvers", "list_problems"),
     "Trajectory": ("polyak.solvers", "Trajectory"),
+    "Schedule": ("polyak.solvers", "Schedule"),
+    "grid": ("polyak.grids", "grid"),
 }
 
 __all__ = sorted(_LAZY) + ["__version__"]

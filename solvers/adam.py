@@ -8,6 +8,7 @@ Algorithm [paper: kingma2015adam, loshchilov2019adamw; code: torch.optim.Adam / 
     m_{k+1} = beta1 m_k + (1 - beta1) g_k,   v_{k+1} = beta2 v_k + (1 - beta2) g_k^2,   m_0 = v_0 = 0
     P_k = sqrt(v_{k+1}) / sqrt(1 - beta2^(k+1)) + eps
     x_{k+1} = x_k (1 - lr wd [adamw only]) - (lr / (1 - beta1^(k+1))) m_{k+1} / P_k
+
 The arithmetic follows torch's order of operations, so the engine matches ``torch.optim.Adam`` and
 ``AdamW`` to rounding. Adam is not heavy ball: with a frozen preconditioner it is the EMA form,
 heavy ball with beta = beta1; ``beta`` records beta1.

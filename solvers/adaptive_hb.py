@@ -22,6 +22,7 @@ Two variants (``variant``)
         (pass ``delta=1e-3``; the default stays 1e-2 for both variants),
         d_{k+1} = beta_k d_k + (1 - beta_k) g_k,  x_{k+1} = x_k - eta d_{k+1},  eta = ``lr``.
         At eta = 1/sqrt(L mu) and h = mu this is beta* of heavy ball [derived].
+
     Recorded ``beta``: beta_k (the heavy-ball beta of both forms for a constant lr), the mean over
     blocks when ``blocks > 1``.
 
@@ -32,6 +33,7 @@ unclipped A1 beta lies in [(1 - sqrt(alpha L))^2, (1 - sqrt(alpha mu))^2] (A2: i
 
 Adam version (``adaptive-hb-adam``) [code]: Adam whose beta1 is overwritten by beta_k each step.
 Which step size enters h_k and the bias correction are [open]; the options are explicit:
+
     ``metric="euclidean"`` (default): plain h_k and alpha = lr, the literal reading of the [code]
         (beta_k computed as in the SGD version, then written into Adam's beta1).
         ``"preconditioned"`` (our option): the curvature in Adam's metric, h_k^2 = <dg, P^-1 dg> /
@@ -45,6 +47,7 @@ Which step size enters h_k and the bias correction are [open]; the options are e
         m_hat = m (an EMA started with weight 1 on g_0 has no zero-initialisation bias).
         ``"current-beta"``: 1 - beta_k^(k+1), what torch's Adam computes when beta1 is overwritten
         in place (the port's behaviour). v is corrected by 1 - beta2^(k+1) in both.
+
     The first moment is Adam's EMA: m_{k+1} = beta_k m_k + (1 - beta_k) g_k.
 
 References: sun2021adaptive, polyak1964, kingma2015adam.

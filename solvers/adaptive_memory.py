@@ -14,10 +14,13 @@ Update [paper: topollai2025adaptive]
 The closed form [derived; papers.md "Model reconstructed..."]
     With u = x - x_t the two-plane proximal model is
         min_u max(<g_t, u>, Delta_t + <d_t, u>) + ||u||^2/(2 eta) + (lambda/(2 eta)) ||u + eta d_t||^2
+
     (planes: the current gradient, and the memory d_t offset by Delta_t). For a weight beta on the
     memory plane the minimiser is u = -eta d_{t+1}; the dual in beta is a concave quadratic with
     maximiser
+
         beta_t = clip([(1 + lambda) Delta_t/eta - <d_t - g_t, g_t + lambda d_t>] / ||d_t - g_t||^2, 0, beta_max).
+
     The clip at beta_max < 1 is the dual constrained to [0, beta_max] (tests check it against
     cvxpy). Degenerate d_t = g_t: the dual is linear with slope Delta_t and d_{t+1} = d_t whatever
     beta is; we return its exact maximiser over [0, beta_max]: beta_max if Delta_t >= 0, else 0
@@ -31,6 +34,7 @@ Delta_t, the memory plane's offset (``delta``) [derived: which one is used chang
         first-order Taylor expansion of this gap around x_t, so "inner" is its stochastic
         approximation and "loss-gap" the exact quantity it approximates (our reading; the
         paper's text was not available). With minibatches f is the closure's loss.
+
     ``"zero"``: Delta_t = 0 (both planes through f(x_t)).
 
 AM-AdamW [code]: the same model in Adam's metric: ||u||^2 -> <u, P u> with P = sqrt(v_hat) + eps

@@ -15,12 +15,35 @@ Example
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 BACKENDS = ("numpy", "torch")
+#: The torch device used when ``get_backend("torch")`` is given none (see :func:`default_device`).
+_DEFAULT_DEVICE: list = [None]
+
+
+@contextlib.contextmanager
+def default_device(device: str | None):
+    """Within the block, ``get_backend("torch")`` without a device uses ``device`` ("cpu",
+    "cuda", "cuda:1"); ``polyak verify --device`` runs the claims inside it. None: the usual
+    default (cuda when available, else cpu)."""
+    if device is not None and not isinstance(device, str):
+        raise ValueError(f"device must be a string such as 'cpu' or 'cuda'; got {device!r}")
+    old = _DEFAULT_DEVICE[0]
+    _DEFAULT_DEVICE[0] = device
+    try:
+        yield
+    finally:
+        _DEFAULT_DEVICE[0] = old
+
+
+def current_device() -> str | None:
+    """The device set by :func:`default_device` (None outside it)."""
+    return _DEFAULT_DEVICE[0]
 
 
 def require_torch():
@@ -82,12 +105,43 @@ class Backend:
         return torch.as_tensor(np.array(x, dtype=bool), device=self.device)
 
     def to_numpy(self, x: Any) -> np.ndarray:
+        """The array as numpy (on an accelerator: a device-to-host copy, which synchronises)."""
         if self.name == "numpy":
             return np.asarray(x)
         return x.detach().cpu().numpy()
 
     def zeros_like(self, x: Any) -> Any:
         return self.lib.zeros_like(x)
+
+    def empty(self, shape: tuple, dtype: Any = None) -> Any:
+        """An uninitialised array of ``shape`` on this backend (``dtype``: "bool", "int64" or the float dtype)."""
+        if self.name == "numpy":
+            return np.empty(shape, dtype=dtype or self.dtype)
+        torch = self.lib
+        dt = getattr(torch, dtype) if isinstance(dtype, str) else (dtype or self.native_dtype)
+        return torch.empty(shape, dtype=dt, device=self.device)
+
+    def full(self, shape: tuple, value: Any, dtype: Any = None) -> Any:
+        out = self.empty(shape, dtype)
+        out[...] = value
+        return out
+
+    @property
+    def host_sync_is_free(self) -> bool:
+        """True when reading a value back to Python costs no device synchronisation (numpy, torch CPU).
+
+        ``simulate`` then checks for newly diverged runs with a cheap ``any``; on an accelerator it
+        keeps every flag on the device and reads them back once, at the end of the run.
+        """
+        return self.name == "numpy" or self.device == "cpu"
+
+    def may_share_memory(self, a: Any, b: Any) -> bool:
+        if self.name == "numpy":
+            return bool(np.may_share_memory(a, b))
+        try:
+            return a.untyped_storage().data_ptr() == b.untyped_storage().data_ptr()
+        except (AttributeError, RuntimeError):  # pragma: no cover - not a tensor
+            return False
 
     def copy(self, x: Any) -> Any:
         return x.copy() if self.name == "numpy" else x.clone()
@@ -179,6 +233,7 @@ class Backend:
         return x.all(dim=axis)
 
     def any(self, x: Any) -> bool:
+        """Whether any entry is true: a Python bool, so on an accelerator it synchronises."""
         return bool(x.any())
 
     # -- linear algebra -------------------------------------------------------------------
@@ -201,19 +256,32 @@ class Backend:
         """Context manager that silences overflow warnings of diverging runs (numpy only)."""
         if self.name == "numpy":
             return np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore")
-        import contextlib
-
         return contextlib.nullcontext()
 
 
-def get_backend(name: str | Backend = "numpy", *, device: str | None = None, dtype: str = "float64") -> Backend:
+def dtype_name(dtype: Any) -> str:
+    """``"float32"`` for ``"float32"``, ``np.float32``, ``np.dtype("float32")`` or ``torch.float32``
+    (torch is not imported); anything else is returned as its ``str`` for the caller's check."""
+    if isinstance(dtype, str):
+        return dtype
+    text = str(dtype)
+    if text.startswith("torch."):  # torch.float32 prints as "torch.float32"
+        return text[len("torch."):]
+    try:
+        return np.dtype(dtype).name
+    except TypeError:
+        return text
+
+
+def get_backend(name: str | Backend = "numpy", *, device: str | None = None, dtype: Any = "float64") -> Backend:
     """Return the :class:`Backend` for ``name`` ("numpy" or "torch").
 
     Args:
         name: "numpy" (default) or "torch"; a Backend is returned as it is.
         device: torch device ("cpu", "cuda", "cuda:1"); default "cuda" when available, else "cpu".
             Must be "cpu" (or None) for numpy.
-        dtype: "float64" (default) or "float32".
+        dtype: "float64" (default) or "float32", as a string, a numpy dtype (``np.float32``) or a
+            torch dtype (``torch.float32``).
 
     Raises:
         ValueError: unknown backend, device or dtype.
@@ -223,13 +291,16 @@ def get_backend(name: str | Backend = "numpy", *, device: str | None = None, dty
         return name
     if name not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}; got {name!r}")
+    given, dtype = dtype, dtype_name(dtype)
     if dtype not in ("float64", "float32"):
-        raise ValueError(f"dtype must be 'float64' or 'float32'; got {dtype!r}")
+        raise ValueError(f"dtype must be 'float64' or 'float32' (a string, numpy or torch dtype); got {given!r}")
     if name == "numpy":
         if device not in (None, "cpu"):
             raise ValueError(f"device must be 'cpu' for the numpy backend; got {device!r}")
         return Backend("numpy", "cpu", dtype)
     torch = require_torch()
+    if device is None:
+        device = _DEFAULT_DEVICE[0]
     if device is None:
         device = "cuda" if torch.cuda.is_available() else "cpu"
     if device.startswith("cuda") and not torch.cuda.is_available():

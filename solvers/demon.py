@@ -7,8 +7,10 @@ Problem and assumptions
 The schedule [paper: chen2019demon]
     beta_t is chosen so that the total future contribution of a gradient, beta_t/(1 - beta_t),
     decays linearly in t:
+
         beta_t/(1 - beta_t) = (1 - t/T) beta_init/(1 - beta_init),
         beta_t = beta_init (1 - t/T) / ((1 - beta_init) + beta_init (1 - t/T)),  t = 0..T.
+
     Properties [derived]: beta_0 = beta_init, beta_T = 0, decreasing and concave on [0, T], and
     1/(1 - beta_t) = 1 + (1 - t/T) beta_init/(1 - beta_init): the effective step eta/(1 - beta_t)
     decays exactly linearly from eta/(1 - beta_init) to eta. Outside [0, T] the formula has a
@@ -38,6 +40,7 @@ Demon Adam, named variants (``variant``)
         by 1 - beta2^(t) and m uncorrected; ``"ema"`` the dampened m with the exact correction of an
         EMA with time-varying beta, m_hat = m_t / (1 - prod_{i<=t} beta_i) [derived] (its weights sum
         to that); ``bias_correction="none"`` corrects neither; update theta -= eta m_hat/(sqrt(v_hat) + eps).
+
     ``first_moment`` and ``bias_correction`` only act with ``variant="polyak"``. In every variant
     ``weight_decay`` is decoupled (theta (1 - eta wd), as AdamW; our choice, 0 by default: the
     paper's algorithm has none). The recorded ``beta`` is beta_t (Adam is not heavy ball: it is

@@ -17,6 +17,7 @@ Forms
            eta_k = alpha_k / c_{k+1}. The forward recursion c_{k+1} = beta_k c_k / (1 - c_k)
            amplifies round-off (its derivative is beta/(1 - c)^2 > 1 near the fixed point), so it
            is never used.
+
     Demon SGDM: alpha_k = eta, beta_k = Demon's beta_t.
 
 At k = 0 the momentum term multiplies x_0 - x_{-1} = 0, so beta_0 never changes the iterates;

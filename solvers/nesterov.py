@@ -2,6 +2,7 @@
 
 Algorithm:
     y_k = x_k + beta_k (x_k - x_{k-1}),  x_{k+1} = y_k - alpha grad f(y_k),  x_{-1} = x_0.
+
 It is not heavy ball (the gradient is taken at the extrapolated point); ``beta`` records beta_k.
 Defined once as a linear method (``solvers/linear.py``): A = [[1 + beta, -beta], [1, 0]],
 B = [[-alpha], [0]], C = [[1 + beta, -beta]], D = [[0]].

@@ -6,6 +6,7 @@ Algorithm [paper; code: schedulefree.SGDScheduleFreeReference], with y_0 = z_0 =
     z_{k+1} = z_k - lr_k (grad f(y_k) + wd y_k)
     x_{k+1} = (1 - c_{k+1}) x_k + c_{k+1} z_{k+1}
     y_{k+1} = b x_{k+1} + (1 - b) z_{k+1}
+
 The measured iterate is the average x. With b = 1 (gradients at x) and a constant step it is SPA
 with c_{k+1} = 1/(k+1): primal averaging (papers.md). ``beta`` records the SPA-form momentum of
 x, c_{k+1}(1 - c_k)/c_k. References: defazio2024, defazio2020.

@@ -31,11 +31,21 @@ class Schedule:
         fn: ``fn(k, **params) -> array``; ``k`` is an integer array of shape ``(T, 1, ..., 1)``
             (one trailing axis per dimension of the parameter grid) and ``params`` are numpy
             arrays broadcast to the grid; the result must broadcast to ``(T, *shape)``.
-        name: a short description for reports.
+        name: a short description for reports (default: the function's ``__name__``, or
+            ``"custom"`` for a lambda).
         params: schedule parameters (numbers or arrays), part of the hyperparameter grid.
+
+    >>> s = Schedule(lambda k: 0.9 * (1 - k / 100))
+    >>> s.name, float(s(50))
+    ('custom', 0.45)
     """
 
-    def __init__(self, fn: Callable[..., np.ndarray], name: str, **params: object) -> None:
+    def __init__(self, fn: Callable[..., np.ndarray], name: str | None = None, **params: object) -> None:
+        if not callable(fn):
+            raise ValueError(f"Schedule needs a callable fn(k, **params); got {type(fn).__name__}")
+        if name is None:
+            name = getattr(fn, "__name__", "") or "custom"
+            name = "custom" if name == "<lambda>" else name
         self.fn = fn
         self.name = name
         arrays = {k: np.asarray(v, dtype=float) for k, v in params.items()}

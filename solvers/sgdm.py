@@ -4,10 +4,12 @@ Algorithm (torch's documented update, here with the problem's gradient g_k):
     d_k = g_k + wd x_k
     buf_0 = d_0;  buf_k = m buf_{k-1} + (1 - tau) d_k  (k >= 1)
     x_{k+1} = x_k - lr (d_k + m buf_k)  if nesterov  else  x_k - lr buf_k
+
 With m = 0 there is no buffer: x_{k+1} = x_k - lr d_k (dampening is then ignored, as in torch).
 
 Map to heavy ball (without nesterov, wd folded into the problem) [derived; papers.md]:
     alpha_0 = lr,  alpha_k = lr (1 - tau) for k >= 1,  beta_k = m.
+
 With dampening = 0 this is constant-parameter heavy ball (alpha = lr, beta = m); SPA form:
 eta = lr/(1 - m), c = 1 - m.
 

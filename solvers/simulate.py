@@ -2,23 +2,51 @@
 
 Layout
     The batch has ``P`` problem instances (``problem.batch``), a hyperparameter grid of shape
-    ``method.hyper_shape`` and ``S`` seeds. Internally every state array has shape ``(P, N, d)``
-    with ``N = H * S`` runs per instance; there is no Python loop over the batch (only over steps,
-    and over seeds when drawing gradient noise, one stream per seed). Recorded arrays have shape
+    ``method.hyper_shape`` and ``S`` seeds. Every state array has shape ``(P, N, d)`` with
+    ``N = H * S`` runs per instance; there is no Python loop over the batch or the seeds (only over
+    steps, and over cache-sized blocks of runs on the CPU, see below). Recorded arrays have shape
     ``(R, P, *grid, S)`` with ``R`` records at steps ``k = 0, r, 2r, ..., steps``.
 
 Noise uses common random numbers: runs that share a seed see the same noise at the same step,
-whatever their problem or hyperparameters, so a batched run equals the same runs done one by one.
+whatever their problem or hyperparameters, so a batched run equals the same runs done one by one
+(counter-based streams, drawn for every seed in one call: :mod:`polyak.solvers.problems.noise`).
+
+Blocks (CPU)
+    Runs are independent, so on the CPU (numpy, torch CPU) a step is applied to blocks of about
+    ``block_size`` elements per state array (default 32768: 256 KiB in float64), each block a
+    view of the state. The step's temporaries then live in the cache and come from the allocator's
+    free lists instead of fresh pages, and the new state is written into the buffers the old state
+    no longer needs (a field the step passes on unchanged, like heavy ball's ``x_prev = x``, keeps
+    its buffer): the loop allocates no full-size array. Any ``MethodRule`` gets this, built-in or
+    user-defined, as long as its step works run by run (reductions only over the last axis, the
+    engine's rule anyway). Numbers equal the unblocked run's (elementwise work is the same; a dense
+    matrix product may round differently, ~1e-16 relative). On an accelerator there is one block.
+
+Records
+    The record of ``x_k`` (distance, f, gradient norm, beta) reuses the exact gradient the next
+    step computes at ``x_k`` (methods that take their gradient at ``x_k``, like heavy ball and
+    gradient descent; others get it computed), and ``f`` from it where the problem knows how
+    (quadratics: ``f = 1/2 <x - x*, g>``). Records are written into preallocated arrays on the
+    device and come back to numpy once, at the end.
 
 Divergence
     A run whose distance to x* (or norm, when x* is unknown) is not finite or exceeds
-    ``divergence`` times its initial value is flagged at the next record, frozen (it is no longer
-    updated), and its later records are ``inf`` (never NaN): fits use the finite prefix.
+    ``divergence`` times its initial value (default 1e12 in float64, 1e8 in float32) is flagged at
+    the next record; its later records are ``inf`` (beta: NaN; never NaN in dist, f, gnorm) and its
+    ``x_final`` is the iterate at which it was flagged; fits use the finite prefix. Runs are
+    independent, so a diverged run is not frozen (it may overflow, harmlessly): the flags, the
+    step of detection and the kept iterate are updated on the device (no host synchronisation
+    per step or per record on an accelerator) and read back once at the end.
+
+dtype
+    ``dtype="float32"`` runs every state array in float32 (on a GPU: half the bytes per step). Its
+    rounding floor is higher: ``Trajectory.floor`` (1e-12 relative in float64, 1e-5 in float32)
+    is the relative error level above which a rate fit should stay, ``Trajectory.eps`` the
+    machine epsilon.
 """
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -27,6 +55,13 @@ import numpy as np
 from .backend import Backend, get_backend
 from .base import Method, tabulate_hyper
 from .problems.base import BoundProblem, Problem
+
+#: Relative error floor of a rate fit (``fit_linear_rate(..., floor=tr.floor)``) per dtype.
+FLOORS = {"float64": 1e-12, "float32": 1e-5}
+#: Default divergence factor per dtype (float32: squared norms must stay below 3.4e38).
+DIVERGENCE = {"float64": 1e12, "float32": 1e8}
+#: Elements per state array in one block of runs on the CPU (256 KiB in float64).
+BLOCK_SIZE = 32768
 
 
 @dataclass(frozen=True)
@@ -41,10 +76,10 @@ class Trajectory:
         gnorm: ||grad f(x_k)|| (exact gradient, also under noise).
         beta: the momentum coefficient, in heavy-ball form, of the step that produced x_k (at
             k = 0: the value the method starts with).
-        diverged: (P, *grid, S) bool; diverged_at: the step at which it was detected (-1: never).
-        x_final: (P, *grid, S, d) last iterate; x_tail: (n, P, *grid, S, d) last n recorded
-            iterates when ``keep_last=n`` was asked for.
-        method, problem, seeds, backend: what ran.
+        diverged: ``(P, *grid, S)`` bool; diverged_at: the step at which it was detected (-1: never).
+        x_final: ``(P, *grid, S, d)`` last iterate (of a diverged run: the iterate at detection);
+            x_tail: ``(n, P, *grid, S, d)`` last n recorded iterates when ``keep_last=n`` was asked for.
+        method, problem, seeds, backend: what ran; dtype: "float64" or "float32".
     """
 
     k: np.ndarray
@@ -62,10 +97,55 @@ class Trajectory:
     seeds: tuple[int, ...]
     backend: str
     grid_shape: tuple[int, ...] = field(default=())
+    dtype: str = "float64"
 
     @property
     def batch_shape(self) -> tuple[int, ...]:
         return self.diverged.shape
+
+    def axis_names(self) -> tuple[str, ...]:
+        """Names of the axes of the recorded arrays: records, problems, one per grid axis (the
+        hyperparameters that vary along it, joined by '+'), seeds."""
+        grid = tuple(self.grid_shape)
+        names = []
+        for j in range(len(grid)):
+            along = []
+            for key, v in self.method.hyper.items():
+                shape = getattr(v, "shape", None)
+                if not isinstance(shape, tuple) or not shape:
+                    continue
+                i = j - (len(grid) - len(shape))  # hyperparameter arrays align on the trailing axes
+                if 0 <= i < len(shape) and shape[i] > 1:
+                    along.append(key)
+            names.append("+".join(along) or f"grid{j}")
+        return ("records", "problems", *names, "seeds")
+
+    def __repr__(self) -> str:
+        """A short summary: what ran, the named axes, divergence and the final errors (not the arrays)."""
+        shape = ", ".join(f"{n}={s}" for n, s in zip(self.axis_names(), (len(self.k),) + self.batch_shape))
+        fields = [n for n in ("dist", "fgap", "fval", "gnorm", "beta") if getattr(self, n) is not None]
+        lines = [f"Trajectory({self.method.name} on {self.problem.name}, backend {self.backend}, "
+                 f"steps {int(self.k[0])}..{int(self.k[-1])}",
+                 f"  {', '.join(fields)}: ({shape})",
+                 f"  diverged: {int(self.diverged.sum())} of {self.diverged.size} runs"]
+        err = self.dist if self.dist is not None else self.fgap
+        if err is not None:
+            last = err[-1]
+            fin = last[np.isfinite(last)]
+            name = "dist" if self.dist is not None else "fgap"
+            if fin.size:
+                lines[-1] += f"; final {name} in [{fin.min():.3g}, {fin.max():.3g}]"
+        return "\n".join(lines) + ")"
+    @property
+    def eps(self) -> float:
+        """Machine epsilon of the run's dtype."""
+        return float(np.finfo(self.dtype).eps)
+
+    @property
+    def floor(self) -> float:
+        """Relative error level below which records are rounding, not convergence: 1e-12 in
+        float64, 1e-5 in float32 (~80 eps). Rate fits stay above ``floor`` times the first error."""
+        return FLOORS[self.dtype]
 
     def error(self) -> np.ndarray:
         """The error used by default for rates: dist when x* is known, else the f gap."""
@@ -77,20 +157,39 @@ class Trajectory:
 
 
 class Oracle:
-    """The gradient oracle a method step sees: exact, or wrapped by the problem's noise model."""
+    """The gradient oracle a method step sees, for one block of runs: exact, or wrapped by the
+    problem's noise model (the draws of step ``k``, call ``c`` are shared by every block)."""
 
-    def __init__(self, bound: BoundProblem, noise: Any, seeds: Sequence[int], P: int, H: int, d: int, be: Backend):
-        self.bound, self.noise, self.be = bound, noise, be
-        self.P, self.H, self.S, self.d = P, H, len(seeds), d
-        self.streams = [] if noise is None else noise.streams(seeds, be)
+    def __init__(self, bound: BoundProblem, noise: Any, draws: Any, shape4: tuple[int, int, int, int],
+                 seeds: slice, be: Backend):
+        self.bound, self.noise, self.draws, self.be = bound, noise, draws, be
+        self.shape4, self.seed_slice = shape4, seeds
+        self.k, self.calls = 0, 0
+        self.watch: Any = None  # the iterate whose exact gradient the pending record wants
+        self.seen: Any = None
+
+    def start(self, k: int, watch: Any = None) -> None:
+        self.k, self.calls, self.watch, self.seen = k, 0, watch, None
 
     def f(self, X: Any) -> Any:
         return self.bound.f(X)
 
     def grad(self, X: Any) -> Any:
-        if self.noise is None:
-            return self.bound.grad(X)
-        return self.noise.grad(self.bound, X, self.streams, (self.P, self.H, self.S, self.d), self.be)
+        c = self.calls
+        self.calls += 1
+        noise = self.noise
+        if noise is not None and noise.kind == "minibatch":
+            Pc, Hc, Sc, d = self.shape4
+            idx = self.draws.get(self.k, c)[self.seed_slice]
+            return self.bound.grad_sample(X.reshape(Pc, Hc, Sc, d), idx).reshape(X.shape)
+        g = self.bound.grad(X)
+        if X is self.watch and self.seen is None:
+            self.seen = g
+        if noise is None:
+            return g
+        Pc, Hc, Sc, d = self.shape4
+        xi = self.draws.get(self.k, c)[self.seed_slice].reshape(1, 1, Sc, d)
+        return noise.perturb(g.reshape(Pc, Hc, Sc, d), xi).reshape(X.shape)
 
 
 def _seed_tuple(seeds: Any) -> tuple[int, ...]:
@@ -113,6 +212,47 @@ def _check_count(value: Any, name: str) -> int:
     return int(value)
 
 
+@dataclass(frozen=True)
+class _Block:
+    """A rectangle of runs: problems p, grid points h, seeds s (whole seed rows, or one grid point)."""
+
+    p0: int
+    p1: int
+    h0: int
+    h1: int
+    s0: int
+    s1: int
+    S: int
+    d: int
+
+    @property
+    def n(self) -> slice:
+        return slice(self.h0 * self.S + self.s0, (self.h1 - 1) * self.S + self.s1)
+
+    @property
+    def p(self) -> slice:
+        return slice(self.p0, self.p1)
+
+    @property
+    def shape4(self) -> tuple[int, int, int, int]:
+        return (self.p1 - self.p0, self.h1 - self.h0, self.s1 - self.s0, self.d)
+
+
+def _blocks(P: int, H: int, S: int, d: int, size: float) -> list[_Block]:
+    """Split the (P, H, S) runs into blocks of at most ~``size`` elements per state array."""
+    runs = max(1, int(size // d)) if np.isfinite(size) else P * H * S
+    if P * H * S <= runs:
+        return [_Block(0, P, 0, H, 0, S, S, d)]
+    if H * S <= runs:
+        m = runs // (H * S)
+        return [_Block(p, min(p + m, P), 0, H, 0, S, S, d) for p in range(0, P, m)]
+    if S <= runs:
+        m = runs // S
+        return [_Block(p, p + 1, h, min(h + m, H), 0, S, S, d) for p in range(P) for h in range(0, H, m)]
+    return [_Block(p, p + 1, h, h + 1, s, min(s + runs, S), S, d)
+            for p in range(P) for h in range(H) for s in range(0, S, runs)]
+
+
 def simulate(
     method: Method,
     problem: Problem,
@@ -126,8 +266,10 @@ def simulate(
     x0: Any = None,
     per_problem: bool = False,
     keep_last: int = 0,
-    divergence: float = 1e12,
+    divergence: float | None = None,
     progress: bool = False,
+    block_size: int | None = None,
+    fused: bool = False,
 ) -> Trajectory:
     """Run ``method`` on every instance of ``problem`` for ``steps`` steps, as one batch.
 
@@ -137,15 +279,24 @@ def simulate(
         steps: number of steps (>= 1).
         seeds: a count (``5`` runs seeds 0..4) or a list of seeds; each seed is one noise stream.
         backend: "numpy" (default) or "torch"; ``device`` picks the torch device.
-        dtype: "float64" (default) or "float32": the dtype of every state array.
+        dtype: "float64" (default) or "float32" (or np.float32, torch.float32): the dtype of every state array.
         record_every: record every r steps (and always the last one).
         x0: start; None uses ``problem.x0``; a number, a (d,) or a (P, d) array.
         per_problem: the hyperparameter grid's first axis runs along the problem instances
             (one tuning per instance, e.g. each kappa at its own optimum) instead of forming an
             outer product with them.
         keep_last: keep the last n recorded iterates (``Trajectory.x_tail``).
-        divergence: a run is diverged once its error exceeds this factor times its initial error.
+        divergence: a run is diverged once its error exceeds this factor times its initial error
+            (default: 1e12 in float64, 1e8 in float32).
         progress: show a tqdm progress bar.
+        block_size: elements per state array in one block of runs (CPU only; default 32768, or
+            one block when the problem's data holds a matrix (dense Hessian, least-squares rows);
+            ``float("inf")``: one block). Changes speed, not numbers (up to the rounding of
+            matrix products).
+        fused: step a linear method on an eigenbasis quadratic with its per-coordinate iteration
+            matrix (:mod:`polyak.solvers.kernels`): fewer array operations per step, the same
+            iterates up to rounding (~1e-16 relative per step). Needs constant scalar
+            hyperparameters and no noise; ValueError otherwise.
 
     Returns:
         A :class:`Trajectory`.
@@ -154,13 +305,20 @@ def simulate(
     record_every = _check_count(record_every, "record_every")
     if isinstance(keep_last, bool) or not isinstance(keep_last, (int, np.integer)) or keep_last < 0:
         raise ValueError(f"keep_last must be a non-negative integer; got {keep_last!r}")
-    if not (isinstance(divergence, (int, float)) and divergence > 1):
-        raise ValueError(f"divergence must be a number > 1; got {divergence!r}")
     if not isinstance(method, Method):
         raise ValueError(f"method must be a Method from make_method(); got {type(method).__name__}")
     if not isinstance(problem, Problem):
         raise ValueError(f"problem must be a Problem from make_problem(); got {type(problem).__name__}")
     be = get_backend(backend, device=device, dtype=dtype)
+    if divergence is None:
+        divergence = DIVERGENCE[be.dtype]
+    if isinstance(divergence, bool) or not (isinstance(divergence, (int, float)) and divergence > 1):
+        raise ValueError(f"divergence must be a number > 1; got {divergence!r}")
+    auto_blocks = block_size is None
+    if auto_blocks:
+        block_size = BLOCK_SIZE if be.host_sync_is_free else float("inf")
+    if isinstance(block_size, bool) or not isinstance(block_size, (int, float, np.integer)) or not block_size >= 1:
+        raise ValueError(f"block_size must be a number >= 1 (elements per block; inf: one block); got {block_size!r}")
     seed_list = _seed_tuple(seeds)
     P, d, S = problem.batch, problem.dim, len(seed_list)
 
@@ -193,36 +351,176 @@ def simulate(
         else:
             consts[name] = val
 
+    kernel = None
+    if fused:
+        from .kernels import FusedLinear, fused_linear_reason
+
+        why = fused_linear_reason(method, problem, tables)
+        if why is not None:
+            raise ValueError(f"fused=True needs a linear method with constant scalar hyperparameters on an eigenbasis "
+                             f"quadratic without noise: {why}")
+        kernel = FusedLinear(method, problem, be)
     X0 = _start(problem, x0)
     Xb = be.asarray(np.broadcast_to(X0[:, None, :], (P, N, d)).copy())
     bound = problem.bind(be)
-    oracle = Oracle(bound, getattr(problem, "noise", None), seed_list, P, H, d, be)
+    if auto_blocks and any(getattr(v, "ndim", 0) >= 3 and v.shape[-2] > 1 for v in bound.data.values()):
+        # a matrix in the data (dense Hessian, least-squares rows): blocks would stream it once per
+        # block and shrink the matrix products; one block
+        block_size = float("inf")
+    noise = getattr(problem, "noise", None)
+    draws = None
+    if noise is not None:
+        from .problems.noise import NoiseDraws
+
+        draws = NoiseDraws(noise, noise.streams(seed_list, be), d, steps)
     rule = method.rule
 
-    def hyper_at(k: int) -> dict[str, Any]:
-        if not tables:
-            return consts
-        return {**consts, **{n: t[k] for n, t in tables.items()}}
-
-    rec = _Recorder(bound, be, P, N, divergence, keep_last)
     with be.errstate():
-        state = rule.init(Xb, hyper_at(0), be)
-        rec.record(0, state)
+        state = rule.init(Xb, {**consts, **{n: t[0] for n, t in tables.items()}}, be)
+        bufs = _full_buffers(state, P, N, be)
+        blocks = _blocks(P, H, S, d, block_size) if bufs is not None else [_Block(0, P, 0, H, 0, S, S, d)]
+        if bufs is None:
+            bufs = list(state)
+        fields = type(state)
+        pz = (lambda b: slice(b.p0, b.p1)) if Pz > 1 else (lambda b: slice(None))
+        ctx = []
+        for b in blocks:
+            hconst = {n: (v[pz(b), b.n] if n in consts and hasattr(v, "shape") else v) for n, v in consts.items()}
+            htab = {n: t[:, pz(b), b.n] for n, t in tables.items()}
+            bb = _bind_block(bound, b, P) if len(blocks) > 1 else bound
+            oracle = Oracle(bb, noise, draws, b.shape4, slice(b.s0, b.s1), be)
+            if kernel is not None:
+                oracle.kernel = kernel.for_block(b.p) if len(blocks) > 1 else kernel
+            ctx.append((b, hconst, htab, oracle))
+        R = len(_record_steps(steps, record_every))
+        rec = _Recorder(bound, be, P, N, d, R, divergence, keep_last)
+        one = len(blocks) == 1
+
+        def views(b: _Block) -> Any:
+            if one:
+                return fields(*bufs)
+            return fields(*(buf[b.p, b.n] for buf in bufs))
+
+        # record 0: distance and divergence now; f and the gradient norm with the first step
+        rec.start(0)
+        for b, _, _, oracle in ctx:
+            rec.begin_block(views(b).x, b, oracle.bound)
+        rec.end_record(fields(*bufs))
+        rec.pending = True
         it: Iterable[int] = range(steps)
         if progress:
             from tqdm.auto import tqdm
 
             it = tqdm(it, desc=f"{method.name} on {problem.name}", leave=False)
         for k in it:
-            new = rule.step(state, oracle, k, hyper_at(k), be)
-            if rec.any_dead:
-                new = _freeze(new, state, rec.alive_mask, be)
-            state = new
-            if (k + 1) % record_every == 0 or k + 1 == steps:
-                rec.record(k + 1, state)
-
+            recording = (k + 1) % record_every == 0 or k + 1 == steps
+            if recording:
+                rec.start(k + 1)
+            plan = None
+            for b, hconst, htab, oracle in ctx:
+                old = views(b)
+                h = {**hconst, **{n: t[k] for n, t in htab.items()}} if htab else hconst
+                oracle.start(k, old.x if rec.pending else None)
+                new = rule.step(old, oracle, k, h, be) if kernel is None else oracle.kernel.step(old, h, be)
+                if rec.pending:
+                    rec.finish_block(old.x, oracle.seen, b, oracle.bound)
+                if not one:
+                    if plan is None:
+                        plan = _plan(new, old, bufs, P, N, be)
+                    _write(plan, new, b)
+                if recording:
+                    rec.begin_block(new.x, b, oracle.bound)
+            bufs = list(new) if one else [t for t, _ in plan]
+            if rec.pending:
+                rec.end_finish()
+            if recording:
+                rec.end_record(fields(*bufs))
+            rec.pending = recording
+        if rec.pending:  # the last record: no next step to share its gradient
+            for b, _, _, oracle in ctx:
+                rec.finish_block(views(b).x, None, b, oracle.bound)
+            rec.end_finish()
     out_shape = (P,) + tuple(grid) + (S,)
-    return rec.trajectory(state, out_shape, method, problem, seed_list, be.name, tuple(grid))
+    return rec.trajectory(bufs[fields._fields.index("x")], out_shape, method, problem, seed_list, be.name,
+                          tuple(grid))
+
+
+def _record_steps(steps: int, every: int) -> list[int]:
+    ks = [0] + [k for k in range(1, steps + 1) if k % every == 0 or k == steps]
+    return ks
+
+
+def _full_buffers(state: Any, P: int, N: int, be: Backend) -> list | None:
+    """Contiguous (P, N, ...) copies of the state fields, or None when a field is not such an array
+    (then the run is not split into blocks)."""
+    out = []
+    for v in state:
+        shape = getattr(v, "shape", None)
+        if shape is None or len(shape) < 3:
+            return None
+        try:
+            full = tuple(np.broadcast_shapes(tuple(shape[:2]), (P, N))) + tuple(shape[2:])
+        except ValueError:
+            return None
+        if full[:2] != (P, N):
+            return None
+        buf = be.empty(full)
+        buf[...] = v
+        out.append(buf)
+    return out
+
+
+def _bind_block(bound: BoundProblem, b: _Block, P: int) -> BoundProblem:
+    """The problem data of the block's instances (arrays with a leading axis P are sliced)."""
+    def cut(a: Any) -> Any:
+        if a is None or P == 1 or getattr(a, "ndim", 0) == 0 or a.shape[0] != P:
+            return a
+        return a[b.p0 : b.p1]
+
+    return BoundProblem(bound.problem, bound.be, {k: cut(v) for k, v in bound.data.items()}, cut(bound.x_star),
+                        cut(bound.f_star))
+
+
+def _plan(new: Any, old: Any, bufs: list, P: int, N: int, be: Backend) -> list:
+    """Where each field of the new state goes: the old buffer it already is (a field passed on
+    unchanged keeps its buffer), else a buffer of the old state that the new state no longer uses
+    (written block by block after the block's step), else a fresh one. Decided on the first block
+    of a step; every block of the step follows it."""
+    alias = [None] * len(new)
+    for j, v in enumerate(new):
+        for i, o in enumerate(old):
+            if v is o:
+                alias[j] = i
+                break
+    taken = {i for i in alias if i is not None}
+    free = [i for i in range(len(bufs)) if i not in taken]
+    plan = []
+    for j, v in enumerate(new):
+        if alias[j] is not None:
+            plan.append((bufs[alias[j]], None))
+            continue
+        shape = (P, N) + tuple(getattr(v, "shape", (1, 1, 1))[2:])
+        pick = next((i for i in free if tuple(bufs[i].shape) == shape), None)
+        if pick is not None:
+            free.remove(pick)
+            target = bufs[pick]
+        else:
+            target = be.empty(shape)
+        # a value that is a view of an old buffer must be copied before any write
+        copy = any(be.may_share_memory(v, o) for o in old) if hasattr(v, "shape") else False
+        plan.append((target, "copy" if copy else "write"))
+    return plan
+
+
+def _write(plan: list, new: Any, b: _Block) -> None:
+    staged = []
+    for (target, how), v in zip(plan, new):
+        if how == "copy":
+            v = v.copy() if isinstance(v, np.ndarray) else v.clone()
+        staged.append(v)
+    for (target, how), v in zip(plan, staged):
+        if how is not None:
+            target[b.p, b.n] = v
 
 
 def _start(problem: Problem, x0: Any) -> np.ndarray:
@@ -241,65 +539,95 @@ def _start(problem: Problem, x0: Any) -> np.ndarray:
     raise ValueError(f"x0 must be a number, shape ({d},) or ({P}, {d}); got shape {arr.shape}")
 
 
-def _freeze(new: Any, old: Any, alive: Any, be: Backend) -> Any:
-    return type(new)(*(be.where(alive, a, b) for a, b in zip(new, old)))
-
-
 class _Recorder:
-    """Accumulates records on the backend; converts to numpy once at the end."""
+    """Records into preallocated (R, P, N) arrays on the backend; converts to numpy once at the end.
 
-    def __init__(self, bound: BoundProblem, be: Backend, P: int, N: int, divergence: float, keep_last: int):
-        self.bound, self.be, self.P, self.N = bound, be, P, N
+    A record is begun when x_k exists (squared distance, block by block, while the block is in
+    cache; then, for the whole batch, the distance, divergence and beta) and finished with the
+    next step (f and the gradient norm, from the gradient that step computes at x_k when it does).
+    Records of diverged runs are masked once, at the end, from the step of detection.
+    """
+
+    def __init__(self, bound: BoundProblem, be: Backend, P: int, N: int, d: int, R: int, divergence: float,
+                 keep_last: int):
+        self.bound, self.be, self.P, self.N, self.d = bound, be, P, N, d
         self.divergence = divergence
         self.ks: list[int] = []
-        self.rows: dict[str, list[Any]] = {"dist": [], "fval": [], "gnorm": [], "beta": []}
-        self.tail: deque = deque(maxlen=keep_last) if keep_last else deque(maxlen=1)
-        self.keep = keep_last > 0
+        self.r = -1
+        self.rows = {name: be.empty((R, P, N)) for name in ("dist", "fval", "gnorm", "beta")}
+        self.keep = keep_last
+        self.tail = be.empty((keep_last, P, N, d)) if keep_last else None
         self.alive = None
-        self.alive_mask = None
-        self.any_dead = False
         self.ref0 = None
-        self.diverged_at = np.full((P, N), -1, dtype=np.int64)
+        self.diverged_at = be.full((P, N), -1, "int64")
+        self.cheap = be.host_sync_is_free
+        self.x_keep = None if self.cheap else be.empty((P, N, d))
+        self.any_dead = not self.cheap  # on a device: assume so, and mask without asking
+        self.pending = False  # a begun record waits for f and the gradient norm
+        self.pending_r = 0
+        self.zero_star = bound.x_star is not None and not np.any(bound.problem.x_star)
 
-    def record(self, k: int, state: Any) -> None:
-        be, bound = self.be, self.bound
-        x = state.x
-        ref = be.norm(x - bound.x_star) if bound.x_star is not None else be.norm(x)
-        if self.ref0 is None:
+    def start(self, k: int) -> None:
+        self.ks.append(k)
+        self.r += 1
+
+    def begin_block(self, x: Any, b: _Block, bound: BoundProblem) -> None:
+        e = x if (bound.x_star is None or self.zero_star) else x - bound.x_star
+        self.rows["dist"][self.r][b.p, b.n] = self.be.vdot(e, e)
+
+    def end_record(self, state: Any) -> None:
+        be, r, k = self.be, self.r, self.ks[-1]
+        row = self.rows["dist"][r]
+        ref = be.sqrt(row)
+        row[...] = ref
+        if r == 0:
             self.ref0 = be.maximum(ref, 1.0)
             self.alive = be.isfinite(ref)
         bad = ~be.isfinite(ref) | (ref > self.divergence * self.ref0)
         newly = bad & self.alive
-        if be.any(newly):
+        x = state.x
+        if not self.cheap or be.any(newly):
+            if self.x_keep is None:
+                self.x_keep = be.empty((self.P, self.N, self.d))
+            self.x_keep[...] = be.where(newly[..., None], x, self.x_keep)
+            self.diverged_at[...] = be.where(newly, be.asint(k), self.diverged_at)
             self.alive = self.alive & ~bad
-            self.alive_mask = self.alive[..., None]
             self.any_dead = True
-            self.diverged_at[be.to_numpy(newly)] = k
-        fval = bound.f(x)
-        gnorm = be.norm(bound.grad(x))
         beta = state.beta
-        beta = beta[..., 0] if beta.ndim == 3 else beta
-        beta = beta + be.zeros_like(ref)
-        if self.any_dead:
-            inf = float("inf")
-            ref = be.where(self.alive, ref, inf)
-            fval = be.where(self.alive, fval, inf)
-            gnorm = be.where(self.alive, gnorm, inf)
-            beta = be.where(self.alive, beta, float("nan"))
-        self.ks.append(k)
-        self.rows["dist"].append(ref)
-        self.rows["fval"].append(fval)
-        self.rows["gnorm"].append(gnorm)
-        self.rows["beta"].append(beta)
+        self.rows["beta"][r] = beta[..., 0] if beta.ndim == 3 else beta
         if self.keep:
-            self.tail.append(be.copy(x))
+            self.tail[r % self.keep] = be.where(self.alive[..., None], x, self.x_keep) if self.any_dead else x
+        self.pending_r = r
 
-    def trajectory(self, state, out_shape, method, problem, seeds, backend, grid) -> Trajectory:
+    def finish_block(self, x: Any, g: Any, b: _Block, bound: BoundProblem) -> None:
+        """f and the squared gradient norm of the pending record, from ``g`` (the exact gradient at
+        x) when given."""
+        be, r, sl = self.be, self.pending_r, (b.p, b.n)
+        if g is None:
+            g = bound.grad(x)
+        problem = bound.problem
+        fval = problem._f_from_grad(x, g, bound.data, be) if _has_f_from_grad(problem) else bound.f(x)
+        self.rows["fval"][r][sl] = fval
+        self.rows["gnorm"][r][sl] = be.vdot(g, g)
+
+    def end_finish(self) -> None:
+        row = self.rows["gnorm"][self.pending_r]
+        row[...] = self.be.sqrt(row)
+
+    def trajectory(self, x, out_shape, method, problem, seeds, backend, grid) -> Trajectory:
         be = self.be
         R = len(self.ks)
 
+        if self.any_dead:  # records from the step of detection on: inf (beta: NaN)
+            ks = be.asint(np.asarray(self.ks))[:, None, None]
+            at = self.diverged_at[None]
+            dead = (at >= 0) & (ks >= at)
+            for name in ("dist", "fval", "gnorm"):
+                self.rows[name][...] = be.where(dead, float("inf"), self.rows[name])
+            self.rows["beta"][...] = be.where(dead, float("nan"), self.rows["beta"])
+
         def final(name: str) -> np.ndarray:
-            return be.to_numpy(be.stack(self.rows[name])).reshape((R,) + out_shape)
+            return be.to_numpy(self.rows[name]).reshape((R,) + out_shape)
 
         fval = final("fval")
         dist = final("dist") if self.bound.x_star is not None else None
@@ -307,10 +635,16 @@ class _Recorder:
         if problem.f_star is not None:
             fgap = fval - problem.f_star.reshape((1, -1) + (1,) * (len(out_shape) - 1))
         d = problem.dim
-        x_final = be.to_numpy(state.x).reshape(out_shape + (d,))
+        diverged_at = be.to_numpy(self.diverged_at)
+        if self.any_dead:
+            x = be.where(self.alive[..., None], x, self.x_keep)
+        x_final = be.to_numpy(x).reshape(out_shape + (d,))
         x_tail = None
         if self.keep:
-            x_tail = np.stack([be.to_numpy(x).reshape(out_shape + (d,)) for x in self.tail])
+            n = min(self.keep, R)
+            order = [(R - n + i) % self.keep for i in range(n)]
+            tail = be.to_numpy(self.tail)
+            x_tail = np.stack([tail[i].reshape(out_shape + (d,)) for i in order])
         return Trajectory(
             k=np.asarray(self.ks),
             dist=dist,
@@ -318,8 +652,8 @@ class _Recorder:
             fval=fval,
             gnorm=final("gnorm"),
             beta=final("beta"),
-            diverged=(self.diverged_at >= 0).reshape(out_shape),
-            diverged_at=self.diverged_at.reshape(out_shape),
+            diverged=(diverged_at >= 0).reshape(out_shape),
+            diverged_at=diverged_at.reshape(out_shape),
             x_final=x_final,
             x_tail=x_tail,
             method=method,
@@ -327,4 +661,9 @@ class _Recorder:
             seeds=seeds,
             backend=backend,
             grid_shape=grid,
+            dtype=be.dtype,
         )
+
+
+def _has_f_from_grad(problem: Problem) -> bool:
+    return type(problem)._f_from_grad is not Problem._f_from_grad

@@ -2,6 +2,7 @@
 
 Algorithm [paper: defazio2020]:
     z_{k+1} = z_k - eta_k g(x_k),  x_{k+1} = (1 - c_{k+1}) x_k + c_{k+1} z_{k+1},  z_0 = x_0.
+
 Step k uses c_{k+1}: a schedule passed as ``c`` is evaluated at k + 1, so ``c=harmonic()``
 (c_{k+1} = 1/(k+1)) is primal averaging.
 

@@ -29,7 +29,7 @@ def modules():
 
 @pytest.mark.parametrize("name", modules())
 def test_docstring_examples(name):
-    if name.startswith("polyak.solvers.torch_optim"):
+    if name.startswith(("polyak.solvers.torch_optim", "polyak.optim")):
         pytest.importorskip("torch")
     mod = importlib.import_module(name)
     result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE, verbose=False)

@@ -42,7 +42,7 @@ ORDER = {L: mu * (1 + eps) ** 2}  # encodes mu <= L for sympy
 w = sp.Symbol("w", positive=True)  # w = sqrt(alpha h)
 
 
-@register("adaptive-hb-beta")
+@register("adaptive-hb-beta", title="Adaptive heavy ball: beta from the secant curvature estimate, and its bounds on quadratics")
 def _adaptive_hb() -> Derivation:
     best = get("hb-best-beta").expressions["beta"]
     a1_max = best.subs({mu: h, L: h})

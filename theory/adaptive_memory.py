@@ -3,7 +3,9 @@
 Problem and assumptions:
     At x_t with gradient g = g_t and memory d = d_t, model f by the larger of two planes, one from
     the gradient and one from the memory, plus two proximal terms (u = x - x_t):
+
         min_u  max(<g, u>, Delta + <d, u>) + ||u||^2/(2 eta) + (lambda/(2 eta)) ||u + eta d||^2,
+
     eta > 0, lambda >= 0, Delta the memory plane's offset. This is the model papers.md reconstructs
     so that it reproduces the paper's update; the paper's own statement could not be read.
 
@@ -11,7 +13,9 @@ Results (``am-beta``):
     Writing max(a, b) = max over beta in [0, 1] of (1 - beta) a + beta b and minimising over u gives
     u = -eta d_{t+1} with d_{t+1} = ((beta + lambda)/(1 + lambda)) d + ((1 - beta)/(1 + lambda)) g
     (the paper's update), and a concave quadratic dual in beta, maximised at
+
         beta_t = [(1 + lambda) Delta/eta - <d - g, g + lambda d>] / ||d - g||^2, clipped to [0, 1];
+
     the code clips to [0, beta_max]. With Delta = eta <g, d> (the code's approximation)
         beta_t = (||g||^2 + 2 lambda <g, d> - lambda ||d||^2) / ||g - d||^2.
 
@@ -52,7 +56,7 @@ def _inner(x: tuple[Any, Any], y: tuple[Any, Any]) -> sp.Expr:
     return sp.expand(x[0] * y[0] * gg + (x[0] * y[1] + x[1] * y[0]) * gd + x[1] * y[1] * dd)
 
 
-@register("am-beta")
+@register("am-beta", title="Adaptive Memory: beta_t from the dual of the two-plane proximal model")
 def _am_beta() -> Derivation:
     G, D = (1, 0), (0, 1)
     U = (-eta * a, -eta * b)  # u = -eta (a g + b d)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .derivation import get, names, parse_values
+from .derivation import get, names, parse_values, title
 
 
 def _record(d: Any, values: dict[str, float] | None, latex: bool) -> dict[str, Any]:
@@ -34,13 +34,13 @@ def _record(d: Any, values: dict[str, float] | None, latex: bool) -> dict[str, A
 def run_derive(args: Any) -> int:
     """List derivations (``args.name`` is None) or print one; returns 0, raises ValueError on bad input."""
     if args.name is None:
-        rows = [(n, get(n)) for n in names()]
-        if args.json:
+        if args.json:  # the provenance needs each derivation built
+            rows = [(n, get(n)) for n in names()]
             print(json.dumps([{"name": n, "title": d.title, "provenance": d.provenance} for n, d in rows], indent=2))
-        else:
-            width = max(len(n) for n, _ in rows)
-            for n, d in rows:
-                print(f"{n:<{width}}  {d.title}")
+        else:  # titles given at registration: nothing is built
+            width = max(len(n) for n in names())
+            for n in names():
+                print(f"{n:<{width}}  {title(n)}")
         return 0
     d = get(args.name)
     values = d.evaluate(**parse_values(args.at)) if args.at is not None else None

@@ -40,7 +40,7 @@ tau = sp.Symbol("tau", nonnegative=True)  # tau = t/T
 NAMES = {b0: r"\beta_{\mathrm{init}}"}
 
 
-@register("demon-beta")
+@register("demon-beta", title="Demon: decaying momentum from a linearly decaying total contribution")
 def _demon() -> Derivation:
     series = sp.Sum(b**i, (i, 1, sp.oo))
     done = series.doit()

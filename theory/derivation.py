@@ -29,7 +29,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 import sympy as sp
 
-__all__ = ["Step", "Derivation", "register", "get", "names", "build_all", "parse_values", "gt", "ge", "lt", "le"]
+__all__ = ["Step", "Derivation", "register", "get", "names", "title", "build_all", "parse_values", "gt", "ge", "lt", "le"]
 
 
 # Domain relations are built unevaluated: with alpha declared positive, sympy would turn
@@ -63,6 +63,8 @@ _MODULES = (
 )
 
 _BUILDERS: dict[str, Callable[[], "Derivation"]] = {}
+#: titles given at registration, so that listing the derivations builds none of them
+_TITLES: dict[str, str] = {}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -315,14 +317,20 @@ def _torch_namespace(torch: Any) -> dict[str, Any]:
 # ----------------------------------------------------------------------------------------------
 # Registry
 # ----------------------------------------------------------------------------------------------
-def register(name: str) -> Callable[[Callable[[], Derivation]], Callable[[], Derivation]]:
-    """Register a builder under ``name``; the builder runs once, on first :func:`get`."""
+def register(name: str, title: str | None = None) -> Callable[[Callable[[], Derivation]], Callable[[], Derivation]]:
+    """Register a builder under ``name``; the builder runs once, on first :func:`get`.
+
+    ``title`` (optional) must equal the built derivation's title (a test checks it); it lets
+    :func:`title` list derivations without building them.
+    """
 
     def wrap(builder: Callable[[], Derivation]) -> Callable[[], Derivation]:
         cached = functools.cache(builder)
         if name in _BUILDERS:
             raise ValueError(f"derivation {name!r} registered twice")
         _BUILDERS[name] = cached
+        if title is not None:
+            _TITLES[name] = title
         return cached
 
     return wrap
@@ -349,6 +357,14 @@ def get(name: str) -> Derivation:
     if name not in _BUILDERS:
         raise ValueError(f"unknown derivation {name!r}; known: {', '.join(sorted(_BUILDERS))}")
     return _BUILDERS[name]()
+
+
+def title(name: str) -> str:
+    """The title of derivation ``name``, without building it when it was registered with one."""
+    _load_all()
+    if name in _TITLES:
+        return _TITLES[name]
+    return get(name).title
 
 
 def build_all() -> dict[str, Derivation]:

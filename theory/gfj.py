@@ -44,7 +44,7 @@ s = sp.Symbol("s", nonnegative=True)  # s^2 = 1 - alpha L
 NAMES = {lam: r"\lambda", gap0: r"f(x_0) - f_\star"}
 
 
-@register("gfj-hb")
+@register("gfj-hb", title="GFJ 2015 Theorem 4: heavy ball with beta = sqrt((1 - alpha mu)(1 - alpha L))")
 def _gfj() -> Derivation:
     beta = sp.sqrt((1 - alpha * mu) * (1 - alpha * L))
     rate = 1 - alpha * mu

@@ -6,8 +6,9 @@ Problem and assumptions:
     by 1 - alpha lambda.
 
 Results:
-    ``gd-rate``               rate(alpha) = max(|1 - alpha mu|, |1 - alpha L|).
+    ``gd-rate``               ``rate(alpha) = max(|1 - alpha mu|, |1 - alpha L|)``.
     ``gd-quadratic-optimal``  alpha* = 2/(L + mu), rate (kappa - 1)/(kappa + 1); at alpha = 1/L the
+
                               rate is 1 - 1/kappa.
 
 Provenance: classical; papers.md states both rates untagged under "Classics". Derived here.
@@ -40,7 +41,7 @@ _DOMAIN = (gt(mu, 0), le(mu, L))
 _TEXT = "0 < mu <= L (spectrum of A in [mu, L])"
 
 
-@register("gd-rate")
+@register("gd-rate", title="Gradient descent on quadratics: worst-case rate for a given step")
 def _gd_rate() -> Derivation:
     e1, e0 = sp.symbols("e_{k+1} e_k")
     factor = sp.expand(e0 - alpha * lam * e0).coeff(e0)
@@ -63,7 +64,7 @@ def _gd_rate() -> Derivation:
     )
 
 
-@register("gd-quadratic-optimal")
+@register("gd-quadratic-optimal", title="Gradient descent on quadratics: optimal step and rate")
 def _gd_optimal() -> Derivation:
     lo, hi = 1 - alpha * mu, alpha * L - 1  # the two branches of the worst case
     a_star = sp.solve(sp.Eq(lo, hi), alpha)[0]
@@ -102,7 +103,7 @@ def _gd_optimal() -> Derivation:
 
 
 def gd_rate(alpha: Any, mu: Any, L: Any) -> Any:
-    """Worst-case rate max(|1 - alpha mu|, |1 - alpha L|) of gradient descent on [mu, L]."""
+    """Worst-case rate ``max(|1 - alpha mu|, |1 - alpha L|)`` of gradient descent on [mu, L]."""
     return compute("gd-rate", ("rate",), {"alpha": alpha, "mu": mu, "L": L})
 
 

@@ -8,6 +8,7 @@ Problem and assumptions:
 Results (each a registered Derivation):
     ``hb-quadratic``           iteration matrix, characteristic polynomial, roots, spectral radius
                                rho(alpha, beta, lambda).
+
     ``hb-convergence-region``  the Jury criterion: -1 < beta < 1 and 0 < alpha lambda < 2 (1 + beta).
     ``hb-rate``                worst case of rho over lambda in [mu, L], for any (alpha, beta).
     ``hb-best-beta``           for a fixed alpha, the beta minimising that worst case.
@@ -62,14 +63,14 @@ def _char_poly(a: Any, b: Any, lmb: Any) -> sp.Expr:
 def radius(t: sp.Expr, b: sp.Expr) -> sp.Expr:
     """Largest root modulus of z^2 - t z + b for real t, b.
 
-    Complex roots (D = t^2 - 4b < 0, so b > 0): modulus sqrt(b). Real roots: (|t| + sqrt(D))/2,
+    Complex roots (D = t^2 - 4b < 0, so b > 0): modulus sqrt(b). Real roots: ``(|t| + sqrt(D))/2``,
     which is >= sqrt(b) when b >= 0. One formula for both, written with Max so that numpy never
     takes the square root of a negative number.
     """
     return sp.Max(sp.sqrt(sp.Max(b, 0)), (sp.Abs(t) + sp.sqrt(sp.Max(t**2 - 4 * b, 0))) / 2)
 
 
-@register("hb-quadratic")
+@register("hb-quadratic", title="Heavy ball on a quadratic: per-eigenvalue iteration matrix and spectral radius")
 def _hb_quadratic() -> Derivation:
     e1, e0, em = sp.symbols("e_{k+1} e_k e_{k-1}")
     recurrence = sp.Eq(e1, sp.expand(e0 - alpha * lam * e0 + beta * (e0 - em)))
@@ -112,7 +113,7 @@ def _hb_quadratic() -> Derivation:
     )
 
 
-@register("hb-convergence-region")
+@register("hb-convergence-region", title="Heavy ball on quadratics: convergence region by the Jury criterion")
 def _hb_region() -> Derivation:
     b = sp.Symbol("beta", real=True)
     p = _char_poly(alpha, b, lam)
@@ -149,7 +150,7 @@ def _hb_region() -> Derivation:
     )
 
 
-@register("hb-rate")
+@register("hb-rate", title="Heavy ball on quadratics: worst-case spectral radius over [mu, L] for any (alpha, beta)")
 def _hb_rate() -> Derivation:
     rho = get("hb-quadratic").expressions["spectral_radius"]
     T = sp.Symbol("|t|", nonnegative=True)
@@ -177,7 +178,7 @@ def _hb_rate() -> Derivation:
     )
 
 
-@register("hb-best-beta")
+@register("hb-best-beta", title="Heavy ball on quadratics: the best momentum for a fixed step")
 def _hb_best_beta() -> Derivation:
     sb = sp.Symbol("s_b", positive=True)
     lo, hi = 1 - sp.sqrt(alpha * mu), sp.sqrt(alpha * L) - 1
@@ -214,7 +215,7 @@ def _hb_best_beta() -> Derivation:
     )
 
 
-@register("hb-quadratic-optimal")
+@register("hb-quadratic-optimal", title="Heavy ball on quadratics: optimal step, momentum and rate")
 def _hb_optimal() -> Derivation:
     t = lambda lmb: 1 + s**2 - alpha * lmb  # noqa: E731  (trace, beta = s^2)
     L_eps = mu * (1 + eps) ** 2
@@ -276,7 +277,7 @@ def _hb_optimal() -> Derivation:
     )
 
 
-@register("hb-ema-optimal")
+@register("hb-ema-optimal", title="EMA momentum (d = beta d + (1 - beta) g, x -= eta d): map to heavy ball and its optimum")
 def _hb_ema() -> Derivation:
     x1, x0, xm, g, d1, d0 = sp.symbols("x_{k+1} x_k x_{k-1} g_k d_{k+1} d_k")
     b = sp.Symbol("beta", nonnegative=True)

@@ -7,6 +7,7 @@ Problem and assumptions:
 Result:
     A period-P orbit (x_0, ..., x_{P-1}) whose point x_i lies on piece j_i solves the P linear equations
         x_{i+1} = x_i - alpha (a_{j_i} x_i + b_{j_i}) + beta (x_i - x_{i-1}),   indices mod P.
+
     For each assignment (j_0, ..., j_{P-1}) the system is solved exactly (rational LU) and
     kept when every x_i lies in its interval I_{j_i} and the points are not all equal (the fixed
     point x* is the trivial solution). The result is the set of orbits up to rotation. An orbit

@@ -8,7 +8,9 @@ Problem and assumptions:
 Result (``spa-lyapunov``):
     With Lambda_k = f(x_k) + ((1 - L alpha)/(2 alpha)) ||x_k - x_{k-1}||^2 and
     alpha <= (1 - beta^2)/L (equivalently L eta <= 2 - c),
+
         E Lambda_{k+1} <= Lambda_k - (alpha/2) ||grad f(x_k)||^2 + (alpha/2) sigma^2,
+
     and telescoping, (1/K) sum_{k<K} E||grad f(x_k)||^2 <= 2 (f(x_0) - f*)/(alpha K) + sigma^2.
     The weight (1 - L alpha)/(2 alpha) is not guessed: it is the one that cancels the cross term
     <grad f(x_k), x_k - x_{k-1}> in the one-step expansion.
@@ -49,7 +51,7 @@ NAMES = {fx: "f(x_k)", m_sq: r"\|x_k - x_{k-1}\|^2", grad_sq: r"\|\nabla f(x_k)\
          P: r"\langle \nabla f(x_k), x_k - x_{k-1}\rangle"}
 
 
-@register("spa-lyapunov")
+@register("spa-lyapunov", title="Lyapunov bound for heavy ball / SPA on L-smooth (non-convex) functions")
 def _spa_lyapunov() -> Derivation:
     inner_gs = -alpha * grad_sq + beta * P  # E <grad f, s>
     s_sq = alpha**2 * grad_sq + alpha**2 * sigma**2 - 2 * alpha * beta * P + beta**2 * m_sq  # E ||s||^2

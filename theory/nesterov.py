@@ -10,7 +10,9 @@ Problem and assumptions:
 Results:
     ``nesterov-quadratic``          the iteration matrix, characteristic polynomial, spectral radius.
     ``nesterov-standard``           alpha = 1/L; beta from a double root at lambda = mu gives
+
                                     beta = (sqrt(kappa) - 1)/(sqrt(kappa) + 1), rate 1 - 1/sqrt(kappa).
+
     ``nesterov-quadratic-optimal``  a double root at mu whose modulus equals the largest root
                                     modulus at L gives alpha = 4/(3L + mu),
                                     beta = (sqrt(3 kappa + 1) - 2)/(sqrt(3 kappa + 1) + 2),
@@ -59,7 +61,7 @@ def _poly(b: Any, qq: Any) -> sp.Expr:
     return z**2 - (1 + b) * qq * z + b * qq
 
 
-@register("nesterov-quadratic")
+@register("nesterov-quadratic", title="Nesterov on a quadratic: per-eigenvalue iteration matrix and spectral radius")
 def _nesterov_quadratic() -> Derivation:
     x1, x0, xm, y = sp.symbols("e_{k+1} e_k e_{k-1} y_k")
     y_k = x0 + beta * (x0 - xm)
@@ -89,7 +91,7 @@ def _nesterov_quadratic() -> Derivation:
     )
 
 
-@register("nesterov-standard")
+@register("nesterov-standard", title="Nesterov with alpha = 1/L on quadratics: momentum from a double root at mu, and the rate")
 def _nesterov_standard() -> Derivation:
     kappa = L / mu
     q_mu = 1 - 1 / (1 + eps) ** 2  # alpha = 1/L, lambda = mu, sqrt(kappa) = 1 + eps
@@ -131,7 +133,7 @@ def _nesterov_standard() -> Derivation:
     )
 
 
-@register("nesterov-quadratic-optimal")
+@register("nesterov-quadratic-optimal", title="Nesterov on quadratics: the quadratic-optimal tuning (Lessard, Recht, Packard 2016) and its rate")
 def _nesterov_optimal() -> Derivation:
     u = sp.Symbol("u", positive=True)  # u = 1 - rho
     kappa = L / mu

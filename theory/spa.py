@@ -8,8 +8,10 @@ Problem and assumptions:
 Results:
     ``spa-to-hb``             eliminating z: alpha_k = eta_k c_{k+1}, beta_k = c_{k+1} (1 - c_k)/c_k.
     ``hb-to-spa``             constant parameters: c = 1 - beta, eta = alpha/(1 - beta); time-varying:
+
                               the backward recursion c_k = c_{k+1}/(beta_k + c_{k+1}), eta_k = alpha_k/c_{k+1}
                               (the forward recursion is unstable).
+
     ``spa-primal-averaging``  c_{k+1} = 1/(k+1) gives beta_k = (k-1)/(k+1), alpha_k = eta/(k+1).
 
 Provenance: the SPA form is the paper's (defazio2020); papers.md tags the map [derived]: derived
@@ -44,7 +46,7 @@ NAMES = {c_k1: "c_{k+1}", c_k: "c_k"}
 _C_DOMAIN = (gt(c_k, 0), le(c_k, 1), gt(c_k1, 0), le(c_k1, 1))
 
 
-@register("spa-to-hb")
+@register("spa-to-hb", title="SPA to heavy ball by eliminating z (time-varying parameters)")
 def _spa_to_hb() -> Derivation:
     spa = [sp.Eq(z1, z0 - eta * g), sp.Eq(x1, (1 - c_k1) * x0 + c_k1 * z1)]
     z_k = sp.solve(sp.Eq(x0, (1 - c_k) * xm + c_k * z0), z0)[0]  # previous averaging step gives z_k
@@ -75,7 +77,7 @@ def _spa_to_hb() -> Derivation:
     )
 
 
-@register("hb-to-spa")
+@register("hb-to-spa", title="Heavy ball to SPA: constant map and the backward recursion")
 def _hb_to_spa() -> Derivation:
     fwd = get("spa-to-hb").expressions
     c, alpha_k, beta_k = sp.Symbol("c", positive=True), sp.Symbol("alpha_k", positive=True), sp.Symbol("beta_k", nonnegative=True)
@@ -121,7 +123,7 @@ def _hb_to_spa() -> Derivation:
     )
 
 
-@register("spa-primal-averaging")
+@register("spa-primal-averaging", title="Primal averaging (c_{k+1} = 1/(k+1)) as heavy ball")
 def _primal_averaging() -> Derivation:
     fwd = get("spa-to-hb").expressions
     sub = {c_k: 1 / k, c_k1: 1 / (k + 1)}

@@ -12,7 +12,7 @@ tools import cvxpy only when first used):
 * :func:`certify_rate`, :class:`RateCertificate` -- ``verify/certificates.py`` (cvxpy);
 * :func:`quadratic_rate`, :func:`quadratic_worst_case` -- ``verify/quadratic.py`` (any linear method);
 * :func:`linear_derivation` -- ``verify/linear.py`` (a linear method's symbolic iteration matrix);
-* ``WorstCase`` (``verify/pep.py``), ``lessard_cycle``, ``find_periodic_orbit``
+* :func:`worst_case`, :func:`worst_cases`, :class:`WorstCase`, :class:`WorstInstance` (``verify/pep.py``), ``lessard_cycle``, ``find_periodic_orbit``
   (``verify/counterexamples.py``) where present.
 
 >>> import polyak.verify as v
@@ -44,7 +44,9 @@ _LAZY = {
     "check_rate": "certificates",
     "RateCertificate": "certificates",
     "WorstCase": "pep",
+    "WorstInstance": "pep",
     "worst_case": "pep",
+    "worst_cases": "pep",
     "lessard_cycle": "counterexamples",
     "find_periodic_orbit": "counterexamples",
     "quadratic_rate": "quadratic",

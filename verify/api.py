@@ -83,7 +83,12 @@ def assert_rate(method: Any, problem: Any, rate: float, relation: str = "tight",
     """
     if relation not in ("tight", "upper"):
         raise ValueError(f"relation must be 'tight' or 'upper'; got {relation!r}")
-    rate = float(rate)
+    if isinstance(rate, (bool, np.bool_)) or np.ndim(rate) != 0:
+        raise ValueError(f"rate must be one positive number; got {rate!r}")
+    try:
+        rate = float(rate)
+    except (TypeError, ValueError):
+        raise ValueError(f"rate must be a positive number; got {rate!r}") from None
     if not np.isfinite(rate) or rate <= 0:
         raise ValueError(f"rate must be a positive number; got {rate!r}")
     if not rtol >= 0:

@@ -36,20 +36,24 @@ def _environment(args: Any) -> dict:
             versions[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
             versions[pkg] = None
-    return {"versions": versions, "backend": args.backend, "seed": getattr(args, "seed", 0), "suite": args.suite,
-            "only": args.only}
+    return {"versions": versions, "backend": args.backend, "device": getattr(args, "device", None),
+            "seed": getattr(args, "seed", 0), "suite": args.suite, "only": args.only}
 
 
 def run_verify(args: Any) -> int:
     """``polyak verify``: run the papers' claims, print a table; exit 0 if all hold, 1 if one fails,
     2 if one errors. ``args``: suite, backend, only, json (PATH or None), progress (and optional seed)."""
+    import builtins
     import json
+    import sys
     import time
 
     from polyak.verify.claims import summarize
     from polyak.verify.runner import collect, exit_code, run_claims, select
 
     seed = int(getattr(args, "seed", 0) or 0)
+    if args.only is not None and not args.only.strip():
+        raise ValueError("--only must not be empty (omit it to run every claim of the suite)")
     user = getattr(args, "claims", None)
     if user:
         from polyak.verify.runner import load_claims
@@ -63,12 +67,19 @@ def run_verify(args: Any) -> int:
     if not chosen:
         raise ValueError(f"no claim matches --only {args.only!r} in suite {args.suite!r}")
     t0 = time.perf_counter()
+    from polyak.cli import want_progress
     from polyak.verify.runner import open_executor
 
     with open_executor(getattr(args, "workers", None), getattr(args, "scheduler", None)) as ex:
-        results = run_claims(chosen, backend=args.backend, seed=seed, progress=bool(getattr(args, "progress", False)),
-                             executor=ex)
+        results = run_claims(chosen, backend=args.backend, seed=seed, progress=want_progress(args),
+                             executor=ex, device=getattr(args, "device", None))
     total = time.perf_counter() - t0
+
+    to_stdout = args.json == "-"
+    out = sys.stderr if to_stdout else sys.stdout  # --json -: the JSON alone on stdout
+
+    def print(*a: Any) -> None:  # noqa: A001
+        builtins.print(*a, file=out)
 
     head = ("claim", "paper", "relation", "predicted", "measured", "margin", "status", "seconds")
     rows = [(r.claim, r.paper, r.relation, _fmt(r.predicted), _fmt(r.measured),
@@ -95,37 +106,82 @@ def run_verify(args: Any) -> int:
         other.append(f"{counts['skipped']} skipped")
     if counts["not checkable"]:
         other.append(f"{counts['not checkable']} not checkable here")
-    tail = f"suite {args.suite}, backend {args.backend}, seed {seed}, {total:.1f} s"
+    dev = f" ({args.device})" if getattr(args, "device", None) else ""
+    tail = f"suite {args.suite}, backend {args.backend}{dev}, seed {seed}, {total:.1f} s"
     print((", ".join(other) + "; " if other else "") + tail)
-    if args.json:
+    if args.json is not None:
         report = {"environment": _environment(args), "seconds": total, "counts": counts,
                   "results": [r.to_dict() for r in results]}
-        with open(args.json, "w", encoding="utf-8") as fh:
-            json.dump(report, fh, indent=2, allow_nan=False)
+        text = json.dumps(report, indent=2, allow_nan=False)
+        if to_stdout:
+            builtins.print(text)
+        else:
+            with open(args.json, "w", encoding="utf-8") as fh:
+                fh.write(text + "\n")
     return exit_code(results)
 
 
 # ----------------------------------------------------------------------------------------
 # polyak certify  (run_certify; owner: certificates; self-contained)
 # ----------------------------------------------------------------------------------------
+def pep_estimate(N: int, metric: str) -> tuple[float, float]:
+    """(bytes, seconds) of an N-step PEP (:mod:`polyak.verify.pep`), from its sizes alone.
+
+    The compiled problem holds the dense parameter ``Qs`` of (pairs x n^2) doubles, pairs = (m+1) m,
+    n = m + 1 Gram rows, m = N (+1 for fgap) points; cvxpy's canonicalisation keeps a few copies
+    (peak RSS measured on the project machine, 2 cores: 284 MB at N = 30, 579 MB at N = 40, i.e. ~20
+    copies over a 130 MB base), and the solve time grew like n^8 (N = 20: 3 s, 30: 25 s, 40: 240 s
+    under load): the estimate is 25 s x (n / 31)^8.
+    """
+    m = N + (1 if metric == "fgap" else 0)
+    n = m + 1
+    pairs = (m + 1) * m
+    mem = 8.0 * pairs * n * n * PEP_COPIES + 150e6
+    secs = 0.5 + 25.0 * (n / 31.0) ** 8
+    return mem, secs
+
+
+#: copies of the dense PEP data that cvxpy keeps while compiling (measured: peak RSS / (8 pairs n^2))
+PEP_COPIES = 24
+
+
 def run_certify(args: Any) -> int:
-    """``polyak certify METHOD --mu M --L L [--alpha A --beta B] [--steps N --metric dist|fgap] [--json]``.
+    """``polyak certify METHOD --mu M --L L [--alpha A --beta B] [--rate R] [--steps N --metric dist|fgap] [--json]``.
 
     Without ``--steps``: the linear-rate certificate (:func:`polyak.verify.certificates.certify_rate`);
     JSON keys ``certified``, ``rate`` (null when not certified), ``status``, ``seconds``, ``bracket``,
-    ``solves`` and the inputs. With ``--steps N``: the N-step worst case
-    (:func:`polyak.verify.pep.worst_case`); keys ``certified``, ``worst_case`` (null unless the solver
-    status is optimal), ``dual_bound``, ``gap``, ``status``, ``seconds``. Exit 0 when it ran
-    (certified or not); bad input raises ValueError (exit 2).
+    ``solves`` and the inputs. With ``--rate R``: one solve, is the claimed rate R certified
+    (:func:`polyak.verify.certificates.check_rate`); JSON ``certified``, ``claimed_rate``, ``status``.
+    With ``--steps N``: the N-step worst case (:func:`polyak.verify.pep.worst_case`); keys
+    ``certified``, ``worst_case`` (null unless the solver status is optimal), ``dual_bound``, ``gap``,
+    ``status``, ``seconds``; with ``--rate R`` it asks whether worst_case <= R^(2N) (dist, squared
+    norms) or <= R^N (fgap). Exit 0 when certified, 1 when not, 2 on bad input (ValueError).
     """
     import time
 
-    from polyak.cli import dump_json
+    from polyak.cli import EXIT_FAIL, EXIT_OK, check_resources, dump_json
 
     method, mu, L = args.method, args.mu, args.L
     alpha, beta = getattr(args, "alpha", None), getattr(args, "beta", None)
     steps, metric = getattr(args, "steps", None), getattr(args, "metric", "dist") or "dist"
+    claimed = getattr(args, "rate", None)
+    if claimed is not None and not 0.0 <= claimed:
+        raise ValueError(f"--rate must be >= 0; got {claimed}")
     t0 = time.perf_counter()
+    if steps is None and claimed is not None:
+        from polyak.verify.certificates import check_method_params, check_rate
+
+        m, mu_, L_, a_, b_, g_ = check_method_params(method, mu, L, alpha, beta)
+        ok, status = check_rate(method, mu, L, alpha, beta, rate=claimed)
+        report = {"method": m, "mu": mu_, "L": L_, "alpha": a_, "beta": b_, "gamma": g_, "claimed_rate": claimed,
+                  "certified": bool(ok), "status": status, "seconds": time.perf_counter() - t0}
+        if args.json:
+            print(dump_json(report))
+        else:
+            head = f"{m} mu={mu_:g} L={L_:g} alpha={a_:.6g} beta={b_:.6g}"
+            verdict = "certified" if ok else "NOT certified"
+            print(f"{head}: rate {claimed:g} {verdict} (status {status})")
+        return EXIT_OK if ok else EXIT_FAIL
     if steps is None:
         from polyak.verify.certificates import certify_rate
 
@@ -144,11 +200,11 @@ def run_certify(args: Any) -> int:
                 print(f"{head}: certified linear rate {c.rate:.6f} (status {c.status}, {c.solves} solves)")
             else:
                 print(f"{head}: NOT certified (no Lyapunov certificate with rate < 1; last status {c.status})")
-        return 0
+        return EXIT_OK if c.certified else EXIT_FAIL
     from polyak.verify.pep import worst_case
 
-    if steps < 1:
-        raise ValueError(f"steps must be a positive integer; got {steps}")
+    mem, secs = pep_estimate(steps, metric)
+    check_resources(f"the {steps}-step PEP", mem, secs, args)
     w = worst_case(method, steps, mu, L, alpha, beta, metric=metric)
     report = {
         "method": w.method, "mu": w.mu, "L": w.L, "alpha": w.alpha[0], "beta": w.beta[0], "steps": w.N,
@@ -156,6 +212,13 @@ def run_certify(args: Any) -> int:
         "gap": w.gap, "dual_residual": w.dual_residual, "status": w.status, "solver": w.solver,
         "seconds": time.perf_counter() - t0,
     }
+    ok = bool(w.certified)
+    if claimed is not None:
+        bound = claimed ** (2 * w.N) if metric == "dist" else claimed ** w.N
+        report["claimed_rate"] = claimed
+        report["claimed_bound"] = bound
+        ok = ok and w.value is not None and w.value <= bound
+        report["rate_certified"] = ok
     if args.json:
         print(dump_json(report))
     else:
@@ -165,4 +228,7 @@ def run_certify(args: Any) -> int:
                   f"status {w.status})")
         else:
             print(f"{w.method} N={w.N}: no worst case (solver status {w.status})")
-    return 0
+        if claimed is not None and w.certified:
+            print(f"  claimed rate {claimed:g}: bound {report['claimed_bound']:.8g} "
+                  f"{'holds' if ok else 'is EXCEEDED'}")
+    return EXIT_OK if ok else EXIT_FAIL

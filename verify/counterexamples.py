@@ -121,7 +121,7 @@ def hb_simulate(grad, x0: float, alpha: float, beta: float, steps: int, x_prev: 
 
 
 def detect_cycle(xs: np.ndarray, max_period: int = 50, tol: float = 1e-9):
-    """Smallest p with |x_{k+p} - x_k| <= tol (relative to the orbit's size) over the last 4p points.
+    """Smallest p with ``|x_{k+p} - x_k| <= tol`` (relative to the orbit's size) over the last 4p points.
 
     Returns (period, orbit points, residual) or (None, None, residual of period 1)."""
     scale = max(1.0, float(np.abs(xs[-4 * max_period:]).max()))

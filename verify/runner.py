@@ -29,6 +29,8 @@ from contextlib import contextmanager
 from concurrent.futures import Executor, ThreadPoolExecutor, as_completed
 from typing import Any, Iterable, Iterator, Sequence
 
+from polyak.solvers.backend import default_device
+
 from .claims import Claim, Result, evaluate
 
 SUITES = ("fast", "full")
@@ -127,7 +129,7 @@ def _check_seed(seed: Any, name: str = "seed") -> None:
 
 def run_claims(claims: Sequence[Claim], *, backend: str = "numpy", seed: int = 0, only: str | None = None,
                progress: bool = False, executor: Executor | None = None,
-               seeds: Sequence[int] | None = None) -> list[Result]:
+               seeds: Sequence[int] | None = None, device: str | None = None) -> list[Result]:
     """Evaluate ``claims`` (filtered by ``only``) with ``seed`` on ``backend``; one Result each.
 
     ``seeds``: run every claim at each of these seeds instead (claim-major order: all seeds of the
@@ -135,7 +137,8 @@ def run_claims(claims: Sequence[Claim], *, backend: str = "numpy", seed: int = 0
     (:func:`local_executor`, :func:`dask_executor`, ``client.get_executor()``, a thread pool);
     each (claim, seed) is one task; the results are those of the serial run, in the same order.
     A task the executor itself could not run (a worker died, a claim that does not pickle) becomes
-    a Result with status ``"error"`` saying so; the other claims still run.
+    a Result with status ``"error"`` saying so; the other claims still run. ``device`` (torch only:
+    "cpu", "cuda") is where the torch backend runs the claims' simulations, in workers too.
     """
     if backend not in ("numpy", "torch"):
         raise ValueError(f"backend must be 'numpy' or 'torch'; got {backend!r}")
@@ -148,6 +151,12 @@ def run_claims(claims: Sequence[Claim], *, backend: str = "numpy", seed: int = 0
             _check_seed(s_, "every entry of seeds")
     if executor is not None and not isinstance(executor, Executor) and not hasattr(executor, "submit"):
         raise ValueError(f"executor must be a concurrent.futures.Executor (or have .submit); got {type(executor).__name__}")
+    if device is not None:
+        if backend != "torch":
+            raise ValueError(f"device is only used by backend='torch'; got device={device!r} with backend={backend!r}")
+        from polyak.solvers.backend import get_backend
+
+        get_backend("torch", device=device)  # ValueError now if the device does not exist
     chosen = select(claims, only)
     units = [(c, s_) for c in chosen for s_ in (seeds if seeds is not None else [seed])]
     bar = None
@@ -161,24 +170,25 @@ def run_claims(claims: Sequence[Claim], *, backend: str = "numpy", seed: int = 0
             for c, s_ in units:
                 if bar is not None:
                     bar.set_postfix_str(c.id)
-                out.append(evaluate(c, seed=s_, backend=backend))
+                with default_device(device):
+                    out.append(evaluate(c, seed=s_, backend=backend))
                 if bar is not None:
                     bar.update()
             return out
-        return _run_on(executor, units, backend, bar)
+        return _run_on(executor, units, backend, bar, device)
     finally:
         if bar is not None:
             bar.close()
 
 
-def _run_on(executor: Any, units: list, backend: str, bar: Any) -> list[Result]:
+def _run_on(executor: Any, units: list, backend: str, bar: Any, device: str | None = None) -> list[Result]:
     in_process = isinstance(executor, ThreadPoolExecutor)  # shares memory: send the claim itself
     futures = {}
     out: list[Result | None] = [None] * len(units)
     for i, (c, s_) in enumerate(units):
         try:
             ref = c if in_process else _reference(c)
-            futures[executor.submit(_evaluate_task, ref, s_, backend)] = i
+            futures[executor.submit(_evaluate_task, ref, s_, backend, device)] = i
         except Exception as exc:  # could not even be sent (pickling in submit, a closed executor)
             out[i] = _task_error(c, s_, backend, exc)
     for fut in as_completed(futures):
@@ -210,7 +220,7 @@ def _reference(c: Claim) -> Any:
 _WORKER_CLAIMS: dict[str, dict[str, Claim]] = {}
 
 
-def _evaluate_task(ref: Any, seed: int, backend: str) -> Result:
+def _evaluate_task(ref: Any, seed: int, backend: str, device: str | None = None) -> Result:
     """Run in a worker: rebuild the claim from its reference and evaluate it."""
     if isinstance(ref, Claim):
         claim = ref
@@ -223,7 +233,8 @@ def _evaluate_task(ref: Any, seed: int, backend: str) -> Result:
         claim = table[cid]
     else:
         claim = pickle.loads(ref[1])
-    return evaluate(claim, seed=seed, backend=backend)
+    with default_device(device):
+        return evaluate(claim, seed=seed, backend=backend)
 
 
 def _task_error(c: Claim, seed: int, backend: str, exc: BaseException) -> Result:

@@ -61,6 +61,11 @@ class Problem:
     def _f(self, X: Any, D: Mapping[str, Any], be: Backend) -> Any:
         raise NotImplementedError
 
+    def _f_from_grad(self, X: Any, G: Any, D: Mapping[str, Any], be: Backend) -> Any:
+        """f(X) when the exact gradient ``G`` at X is known (the engine's records reuse the step's
+        gradient); override where it saves work (quadratics: f = 1/2 <X - x*, G> + f*)."""
+        return self._f(X, D, be)
+
     # -- public --------------------------------------------------------------------------
     @property
     def kappa(self) -> np.ndarray | None:

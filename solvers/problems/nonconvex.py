@@ -13,7 +13,7 @@ Problem and assumptions
 
 Constants
     mu = None (non-convex); L = max_i a_i + c. x* = Q^T z* and f* = sum_i phi_i(z*_i), where z*_i
-    is the global minimiser of phi_i: it lies in |t - b_i| <= 2 sqrt(c / a_i) (outside,
+    is the global minimiser of phi_i: it lies in ``|t - b_i| <= 2 sqrt(c / a_i)`` (outside,
     phi_i(t) >= a_i (t - b_i)^2/2 - c > c >= phi_i(b_i)); every sign change of phi_i' from - to +
     there is located on a grid of step 1e-3, refined by Brent's method to 1e-15, and the lowest
     of these local minima is kept. So x* is a global

@@ -170,3 +170,7 @@ class QuadraticProblem(Problem):
     def _f(self, X: Any, D: Mapping[str, Any], be: Backend) -> Any:
         E = self._shift(X, D)
         return 0.5 * be.vdot(E, self._apply(E, D))
+
+    def _f_from_grad(self, X: Any, G: Any, D: Mapping[str, Any], be: Backend) -> Any:
+        # G = A (X - x*): the same numbers as _f, without the second product with A
+        return 0.5 * be.vdot(self._shift(X, D), G)

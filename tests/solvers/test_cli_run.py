@@ -54,7 +54,7 @@ def test_run_hyphenated_hyperparameter(capsys):
     (["--method", "hb", "--problem", "nope"], "unknown problem"),
     (["--method", "hb", "--backend", "jax"], "backend must be one of"),
     (["--method", "hb", "--colour", "red"], "unknown option"),
-    (["--method", "hb", "--steps", "0"], "steps must be a positive integer"),
+    (["--method", "hb", "--steps", "0"], "--steps: must be a positive integer"),
 ])
 def test_run_bad_input_exits_2(capsys, args, match):
     import re

@@ -73,3 +73,25 @@ def test_text_and_latex(capsys) -> None:
 def test_bad_input_exits_2(capsys, argv: list[str], needle: str) -> None:
     code, _, err = run(capsys, *argv)
     assert code == 2 and needle in err, err
+
+
+def test_registered_titles_are_the_built_titles() -> None:
+    from polyak.theory import derivation as d
+
+    for n in d.names():
+        assert n in d._TITLES, f"{n} registered without a title: listing would build it"
+        assert d._TITLES[n] == d.get(n).title, n
+
+
+def test_listing_builds_nothing() -> None:
+    import subprocess
+    import sys
+
+    code = ("import contextlib, io\nfrom polyak.cli import main\nfrom polyak.theory import derivation as d\n"
+            "with contextlib.redirect_stdout(io.StringIO()) as out: rc = main(['derive'])\n"
+            "print(rc, len(out.getvalue().splitlines()), sum(b.cache_info().currsize for b in d._BUILDERS.values()))")
+    rc, lines, built = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                      check=True).stdout.split()
+    from polyak.theory import names
+
+    assert (rc, int(lines), built) == ("0", len(names()), "0")

@@ -23,10 +23,43 @@ def test_certify_rate_json(capsys):
     assert abs(d["rate"] - 0.85) < 3e-6  # max(|1 - 0.15|, |1 - 1.5|)
 
 
-def test_certify_not_certified_exits_0(capsys):
+def test_certify_not_certified_exits_1(capsys):
+    # classical hb tuning on kappa = 100 has no Lyapunov certificate (Lessard et al. 2016's counterexample)
     rc, out, _ = run(capsys, ["certify", "hb", "--mu", "1", "--L", "100", "--json"])
     d = json.loads(out)
-    assert rc == 0 and d["certified"] is False and d["rate"] is None and d["status"] != "optimal"
+    assert rc == 1 and d["certified"] is False and d["rate"] is None and d["status"] != "optimal"
+    rc, out, _ = run(capsys, ["certify", "hb", "--mu", "1", "--L", "100"])
+    assert rc == 1 and "NOT certified" in out
+
+
+def test_certify_claimed_rate(capsys):
+    # gd with alpha = 0.15 on [1, 10]: the exact rate is max(|1 - 0.15|, |1 - 1.5|) = 0.85
+    rc, out, _ = run(capsys, ["certify", "gd", "--mu", "1", "--L", "10", "--alpha", "0.15", "--rate", "0.86", "--json"])
+    d = json.loads(out)
+    assert rc == 0 and d["certified"] is True and d["claimed_rate"] == 0.86
+    rc, out, _ = run(capsys, ["certify", "gd", "--mu", "1", "--L", "10", "--alpha", "0.15", "--rate", "0.84", "--json"])
+    d = json.loads(out)
+    assert rc == 1 and d["certified"] is False
+    rc, out, _ = run(capsys, ["certify", "gd", "--mu", "1", "--L", "10", "--alpha", "0.15", "--rate", "0.84"])
+    assert rc == 1 and "NOT certified" in out
+    rc, _, err = run(capsys, ["certify", "gd", "--mu", "1", "--L", "10", "--rate", "-1"])
+    assert rc == 2 and "--rate" in err
+
+
+def test_certify_steps_claimed_rate(capsys):
+    # gd, alpha = 1/L: the N-step worst case of ||x_N - x*||^2 is (1 - mu/L)^(2N) = 0.9^6 for N = 3
+    argv = ["certify", "gd", "--mu", "1", "--L", "10", "--alpha", "0.1", "--steps", "3", "--json"]
+    rc, out, _ = run(capsys, argv + ["--rate", "0.9001"])
+    assert rc == 0 and json.loads(out)["rate_certified"] is True
+    rc, out, _ = run(capsys, argv + ["--rate", "0.8999"])
+    assert rc == 1 and json.loads(out)["rate_certified"] is False
+
+
+def test_certify_pep_memory_guard(capsys):
+    rc, out, err = run(capsys, ["certify", "hb", "--mu", "1", "--L", "10", "--steps", "100000"])
+    assert rc == 2 and out == "" and "--max-memory" in err and "Traceback" not in err and len(err.splitlines()) == 1
+    rc, out, err = run(capsys, ["certify", "hb", "--mu", "1", "--L", "10", "--steps", "60", "--max-memory", "1T"])
+    assert rc == 2 and "--max-seconds" in err
 
 
 def test_certify_steps_json(capsys):
