@@ -417,7 +417,8 @@ def _cmd_certify(args: argparse.Namespace) -> int:
 
 @options("certify")
 def _certify_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("method", help="method to certify: gd, hb or nesterov")
+    p.add_argument("method", help="method to certify: gd, hb or nesterov (classical tunings unless --alpha/--beta), "
+                   "any registered linear method, or path/to/file.py:NAME (a polyak.linear_method)")
     p.add_argument("--mu", type=real, required=True, help="strong convexity mu > 0 (required)")
     p.add_argument("--L", type=real, required=True, help="smoothness L >= mu (required)")
     p.add_argument("--alpha", type=real, default=None, help="step size (default: the method's classical tuning)")

@@ -30,12 +30,6 @@ def test_block_runs(forget_names):
     exec(head, ns)  # noqa: S102 - our own README
     assert ns["q"] == pytest.approx(0.9, rel=1e-12)
     assert ns["traj"].dist[-1].max() < 1e-12
-    # the certificate and PEP lines need the general certify_rate / worst_case (issue 9, cert and pep parts)
-    try:
-        exec("cert = " + tail, ns)  # noqa: S102
-    except (ValueError, TypeError) as exc:
-        if "method must be one of" in str(exc) or "does not take" in str(exc):
-            pytest.xfail(f"certify_rate/worst_case do not take user methods yet: {exc}")
-        raise
+    exec("cert = " + tail, ns)  # noqa: S102 - the general certify_rate / worst_case
     assert ns["cert"].certified and ns["cert"].rate == pytest.approx(0.9, abs=1e-4)
     assert np.isfinite(ns["wc"].value)

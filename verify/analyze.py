@@ -129,13 +129,7 @@ def analyze(
     def certified() -> dict:
         from polyak.verify import certificates
 
-        try:
-            cert = certificates.certify_rate(m, mu, L)
-        except (ValueError, TypeError) as exc:
-            legacy = _legacy(m)
-            if legacy is None:
-                raise ValueError(f"certify_rate does not take this method yet ({exc})") from None
-            cert = certificates.certify_rate(legacy[0], mu, L, **legacy[1])
+        cert = certificates.certify_rate(m, mu, L)
         d = cert.to_dict() if hasattr(cert, "to_dict") else {"rate": getattr(cert, "rate", None)}
         return {"rate": d.get("rate"), "certified": bool(d.get("certified")), "solver_status": d.get("status"),
                 "bracket": d.get("bracket")}
@@ -145,13 +139,7 @@ def analyze(
 
         rows = []
         for N in range(1, int(pep_steps) + 1):
-            try:
-                wc = pepmod.worst_case(m, N, mu, L)
-            except (ValueError, TypeError) as exc:
-                legacy = _legacy(m)
-                if legacy is None:
-                    raise ValueError(f"worst_case does not take this method yet ({exc})") from None
-                wc = pepmod.worst_case(legacy[0], N, mu, L, **legacy[1])
+            wc = pepmod.worst_case(m, N, mu, L)
             rows.append({"N": N, "value": wc.value, "status": wc.status, "certified": bool(wc.certified)})
         return {"metric": "dist", "worst_cases": rows}
 
@@ -174,24 +162,6 @@ def analyze(
         if part in parts:
             report[part] = _timed(table[part])
     return report
-
-
-def _legacy(m: Any):
-    """(name, kwargs) for the old name-based certificate/PEP API (gd, hb, nesterov with scalars)."""
-    if m.name not in ("gd", "hb", "nesterov"):
-        return None
-    kw = {}
-    for k in ("alpha", "beta"):
-        v = m.hyper.get(k)
-        if v is None:
-            continue
-        a = np.asarray(v, dtype=float) if not hasattr(v, "table") else None
-        if a is None or a.size != 1:
-            return None
-        kw[k] = float(a.reshape(()))
-    if m.name == "nesterov" and m.hyper.get("schedule") != "constant":
-        return None
-    return m.name, kw
 
 
 def _num(x: Any) -> str:

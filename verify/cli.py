@@ -145,6 +145,18 @@ def pep_estimate(N: int, metric: str) -> tuple[float, float]:
 PEP_COPIES = 24
 
 
+#: the methods ``polyak certify`` takes by name with ``--alpha``/``--beta`` (classical tunings by default)
+_LEGACY = ("gd", "hb", "nesterov")
+
+
+def _hyper_text(name: str, mu: float, L: float, hyper: dict) -> str:
+    """``name mu=.. L=.. alpha=.. beta=..`` for the text report (non-numeric values as given)."""
+    parts = [f"{name} mu={mu:g} L={L:g}"]
+    for k, v in hyper.items():
+        parts.append(f"{k}={v:.6g}" if isinstance(v, (int, float)) else f"{k}={v}")
+    return " ".join(parts)
+
+
 def run_certify(args: Any) -> int:
     """``polyak certify METHOD --mu M --L L [--alpha A --beta B] [--rate R] [--steps N --metric dist|fgap] [--json]``.
 
@@ -168,6 +180,27 @@ def run_certify(args: Any) -> int:
     if claimed is not None and not 0.0 <= claimed:
         raise ValueError(f"--rate must be >= 0; got {claimed}")
     t0 = time.perf_counter()
+    if method not in _LEGACY:
+        # any linear method: a registered name or path/to/file.py:NAME, with --alpha/--beta as its
+        # hyperparameters when given (otherwise the method's defaults)
+        from polyak.solvers.linear import load_method, require_linear
+
+        hyper = {k: v for k, v in (("alpha", alpha), ("beta", beta)) if v is not None}
+        method = load_method(method, **hyper)
+        require_linear(method, "polyak certify")
+        alpha = beta = None
+    if steps is None and claimed is not None and not isinstance(method, str):
+        from polyak.verify.certificates import check_rate
+
+        ok, status = check_rate(method, mu, L, rate=claimed)
+        report = {"method": method.name, "hyper": method.describe(), "mu": mu, "L": L, "claimed_rate": claimed,
+                  "certified": bool(ok), "status": status, "seconds": time.perf_counter() - t0}
+        if args.json:
+            print(dump_json(report))
+        else:
+            verdict = "certified" if ok else "NOT certified"
+            print(f"{_hyper_text(method.name, mu, L, method.describe())}: rate {claimed:g} {verdict} (status {status})")
+        return EXIT_OK if ok else EXIT_FAIL
     if steps is None and claimed is not None:
         from polyak.verify.certificates import check_method_params, check_rate
 
@@ -195,7 +228,8 @@ def run_certify(args: Any) -> int:
         if args.json:
             print(dump_json(report))
         else:
-            head = f"{c.method} mu={c.mu:g} L={c.L:g} alpha={c.alpha:.6g} beta={c.beta:.6g}"
+            hyper = method.describe() if not isinstance(method, str) else {"alpha": c.alpha, "beta": c.beta}
+            head = _hyper_text(c.method, c.mu, c.L, hyper)
             if c.certified:
                 print(f"{head}: certified linear rate {c.rate:.6f} (status {c.status}, {c.solves} solves)")
             else:
@@ -207,7 +241,9 @@ def run_certify(args: Any) -> int:
     check_resources(f"the {steps}-step PEP", mem, secs, args)
     w = worst_case(method, steps, mu, L, alpha, beta, metric=metric)
     report = {
-        "method": w.method, "mu": w.mu, "L": w.L, "alpha": w.alpha[0], "beta": w.beta[0], "steps": w.N,
+        "method": w.method, "mu": w.mu, "L": w.L, "alpha": w.alpha[0] if len(w.alpha) else None,
+        "beta": w.beta[0] if len(w.beta) else None,
+        **({"hyper": method.describe()} if not isinstance(method, str) else {}), "steps": w.N,
         "metric": w.metric, "certified": bool(w.certified), "worst_case": w.value, "dual_bound": w.dual_bound,
         "gap": w.gap, "dual_residual": w.dual_residual, "status": w.status, "solver": w.solver,
         "seconds": time.perf_counter() - t0,

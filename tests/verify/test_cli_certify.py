@@ -82,3 +82,44 @@ def test_certify_bad_input_exits_2(capsys):
 def test_certify_text_output(capsys):
     rc, out, _ = run(capsys, ["certify", "nesterov", "--mu", "1", "--L", "10"])
     assert rc == 0 and "certified linear rate" in out
+
+
+USER_METHOD = '''
+import polyak
+
+
+@polyak.linear_method(alpha=0.1, beta=0.5, gamma=0.0, register=False)
+def plain_hb(x, x_prev, grad, *, alpha, beta, gamma):
+    y = x + gamma * (x - x_prev)
+    return x + beta * (x - x_prev) - alpha * grad(y), x
+'''
+
+
+def test_certify_a_user_method_from_its_file(capsys, tmp_path):
+    # The user's file defines heavy ball once (gamma = 0); polyak certify path.py:NAME must give the
+    # same certified rate as the built-in hb at the same (alpha, beta), and the same N-step worst case.
+    f = tmp_path / "mine.py"
+    f.write_text(USER_METHOD)
+    spec = f"{f}:plain_hb"
+    args = ["--mu", "1", "--L", "10", "--alpha", "0.1", "--beta", "0.3", "--json"]
+    rc_u, out_u, _ = run(capsys, ["certify", spec, *args])
+    rc_b, out_b, _ = run(capsys, ["certify", "hb", *args])
+    du, db = json.loads(out_u), json.loads(out_b)
+    assert rc_u == rc_b == 0 and du["certified"] and db["certified"]
+    assert abs(du["rate"] - db["rate"]) < 2e-6
+    rc_u, out_u, _ = run(capsys, ["certify", spec, *args, "--steps", "3"])
+    rc_b, out_b, _ = run(capsys, ["certify", "hb", *args, "--steps", "3"])
+    wu, wb = json.loads(out_u), json.loads(out_b)
+    assert rc_u == rc_b == 0
+    assert abs(wu["worst_case"] - wb["worst_case"]) <= 1e-6 * wb["worst_case"]
+    assert wu["hyper"] == {"alpha": 0.1, "beta": 0.3, "gamma": 0.0}
+    # a claimed rate below the quadratic worst case of this tuning is refused with exit 1
+    rc, out, _ = run(capsys, ["certify", spec, *args[:-1], "--rate", "0.5"])
+    assert rc == 1 and "NOT certified" in out
+
+
+def test_certify_refuses_nonlinear_and_missing_methods(capsys, tmp_path):
+    rc, _, err = run(capsys, ["certify", "adaptive-hb", "--mu", "1", "--L", "10"])
+    assert rc == 2 and "not linear" in err and err.count("\n") == 1
+    rc, _, err = run(capsys, ["certify", str(tmp_path / "nope.py") + ":x", "--mu", "1", "--L", "10"])
+    assert rc == 2 and "does not exist" in err
