@@ -78,7 +78,7 @@ nitpick_ignore_regex = [
     (r"py:.*", r"(Any|Callable|Iterable|Iterator|Mapping|Sequence|Optional|Union|Literal|Self|TypeVar|"
                r"NamedTuple|ArrayLike|NDArray|Generator|Tensor|Figure|Axes|Parameter|Optimizer|"
                r"DataFrame|Path|Namespace|ModuleType|ndarray|dtype|Expr|Symbol|Basic|Matrix|array|"
-               r"array-like|array_like|optional|callable|sequence|iterable|mapping|function|default|"
+               r"array-like|array_like|optional|callable|sequence|iterable|mapping|function|default|string|number|"
                r"float|int|str|bool|dict|list|tuple|set|bytes|complex|object|None|type|slice|"
                r"Exception|ValueError|TypeError|RuntimeError|NotImplementedError|AssertionError)"),
     (r"py:.*", r"[A-Za-z_]+\[.*"),  # subscripted generics written out in docstrings
