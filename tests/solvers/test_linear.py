@@ -22,17 +22,6 @@ from polyak.solvers import (
 from polyak.solvers.linear import LinearCombination, trace
 
 
-@pytest.fixture
-def forget():
-    names: list[str] = []
-    yield names
-    for n in names:
-        try:
-            forget_linear_method(n)
-        except ValueError:
-            pass
-
-
 def define_tmm():
     @polyak.linear_method(alpha=0.1, beta=0.5, gamma=0.0)
     def triple_momentum(x, x_prev, grad, *, alpha, beta, gamma):
@@ -70,9 +59,9 @@ def test_traced_builtins_equal_hand_written_matrices(rng):
         np.testing.assert_allclose(ne.C, [[1 + b, -b]], rtol=1e-15)
 
 
-def test_user_tmm_traces_to_its_matrices(rng, forget):
+def test_user_tmm_traces_to_its_matrices(rng, forget_names):
     tmm = define_tmm()
-    forget.append("triple-momentum")
+    forget_names.append("triple-momentum")
     for _ in range(5):
         a, b, g = rng.uniform(0.01, 1), rng.uniform(0, 1), rng.uniform(0, 1)
         ss = state_space(tmm(alpha=a, beta=b, gamma=g))
@@ -82,9 +71,9 @@ def test_user_tmm_traces_to_its_matrices(rng, forget):
         np.testing.assert_array_equal(ss.D, [[0.0]])
 
 
-def test_two_gradient_calls_give_strictly_lower_D(rng, forget):
+def test_two_gradient_calls_give_strictly_lower_D(rng, forget_names):
     eg = define_extragradient()
-    forget.append("extra-gradient")
+    forget_names.append("extra-gradient")
     a = rng.uniform(0.01, 1)
     ss = state_space(eg(alpha=a))
     # y0 = x, y1 = x - a u0, x+ = x - a u1
@@ -95,10 +84,10 @@ def test_two_gradient_calls_give_strictly_lower_D(rng, forget):
     assert eg.rule.m == 2
 
 
-def test_symbolic_state_space_matches_numeric(rng, forget):
+def test_symbolic_state_space_matches_numeric(rng, forget_names):
     sp = pytest.importorskip("sympy")
     tmm = define_tmm()
-    forget.append("triple-momentum")
+    forget_names.append("triple-momentum")
     A, B, C, D = symbolic_state_space(tmm)
     al, be, ga = sp.symbols("alpha beta gamma", real=True)
     assert sp.simplify(A - sp.Matrix([[1 + be, -be], [1, 0]])) == sp.zeros(2, 2)
@@ -122,7 +111,7 @@ def test_tracer_rejects_nonlinear_operations():
     np.testing.assert_array_equal(out.c[0], [1.0, 2.0])
 
 
-def test_schedules_evaluated_at_k_with_offsets(forget):
+def test_schedules_evaluated_at_k_with_offsets(forget_names):
     betas = np.array([0.1, 0.2, 0.3, 0.4])
     m = make_method("hb", alpha=0.5, beta=Schedule.sequence(betas))
     sss = state_spaces(m, 4)
@@ -133,7 +122,7 @@ def test_schedules_evaluated_at_k_with_offsets(forget):
     def shifted(x, grad, *, alpha, c):
         return x - alpha * c * grad(x)
 
-    forget.append("shifted")
+    forget_names.append("shifted")
     ss = state_space(shifted(c=Schedule.sequence([1.0, 0.5, 0.25])), k=0)
     np.testing.assert_allclose(ss.B, [[-0.1 * 0.5]])  # c_{k+1} at step k
 
@@ -189,9 +178,9 @@ def test_undeclared_hyperparameter_names_the_method():
             return x - alpha * h["delta"] * grad(x)
 
 
-def test_registration_replace_and_clash(forget):
+def test_registration_replace_and_clash(forget_names):
     tmm = define_tmm()
-    forget.append("triple-momentum")
+    forget_names.append("triple-momentum")
     assert "triple-momentum" in polyak.list_methods()
     m = make_method("triple-momentum", alpha=0.2, beta=0.1, gamma=0.3)
     assert m.rule is tmm.rule
@@ -214,9 +203,9 @@ def _grad_fn(problem):
     return lambda X: bound.grad(X)
 
 
-def test_user_tmm_simulates_like_a_hand_loop(rng, forget):
+def test_user_tmm_simulates_like_a_hand_loop(rng, forget_names):
     tmm = define_tmm()
-    forget.append("triple-momentum")
+    forget_names.append("triple-momentum")
     p = _quadratic()
     g = _grad_fn(p)
     for _ in range(3):
@@ -231,9 +220,9 @@ def test_user_tmm_simulates_like_a_hand_loop(rng, forget):
         assert np.all(np.isnan(tr.beta))  # not heavy-ball form for generic gamma
 
 
-def test_user_tmm_batched_equals_looped_and_torch(forget):
+def test_user_tmm_batched_equals_looped_and_torch(forget_names):
     tmm = define_tmm()
-    forget.append("triple-momentum")
+    forget_names.append("triple-momentum")
     p = _quadratic(1)
     grid = dict(alpha=np.array([0.1, 0.2])[:, None], gamma=np.array([0.0, 0.3, 0.6]))
     batched = simulate(tmm(beta=0.4, **grid), p, 30)
@@ -247,9 +236,9 @@ def test_user_tmm_batched_equals_looped_and_torch(forget):
     np.testing.assert_allclose(t.x_final, batched.x_final, rtol=0, atol=1e-12)
 
 
-def test_user_schedule_matches_hand_loop(forget):
+def test_user_schedule_matches_hand_loop(forget_names):
     tmm = define_tmm()
-    forget.append("triple-momentum")
+    forget_names.append("triple-momentum")
     p = _quadratic(2)
     g = _grad_fn(p)
     betas = np.linspace(0.0, 0.8, 25)
@@ -262,9 +251,9 @@ def test_user_schedule_matches_hand_loop(forget):
     np.testing.assert_allclose(tr.x_final[:, 0], x[:, 0], rtol=1e-12, atol=1e-14)
 
 
-def test_two_call_method_simulates_like_a_hand_loop(forget):
+def test_two_call_method_simulates_like_a_hand_loop(forget_names):
     eg = define_extragradient()
-    forget.append("extra-gradient")
+    forget_names.append("extra-gradient")
     p = _quadratic(3)
     g = _grad_fn(p)
     tr = simulate(eg(alpha=np.array([0.1, 0.3])), p, 30)
@@ -275,12 +264,12 @@ def test_two_call_method_simulates_like_a_hand_loop(forget):
         np.testing.assert_allclose(tr.x_final[:, j, 0], x[:, 0], rtol=1e-12, atol=1e-14)
 
 
-def test_builtin_hb_equals_user_hb_bitwise(forget):
+def test_builtin_hb_equals_user_hb_bitwise(forget_names):
     @polyak.linear_method(alpha=0.1, beta=0.5)
     def my_hb(x, x_prev, grad, *, alpha, beta):
         return x - alpha * grad(x) + beta * (x - x_prev), x
 
-    forget.append("my-hb")
+    forget_names.append("my-hb")
     p = _quadratic(4)
     a = simulate(my_hb(alpha=0.3, beta=Schedule.sequence(np.linspace(0.1, 0.6, 20))), p, 20)
     b = simulate(make_method("hb", alpha=0.3, beta=Schedule.sequence(np.linspace(0.1, 0.6, 20))), p, 20)
@@ -290,13 +279,13 @@ def test_builtin_hb_equals_user_hb_bitwise(forget):
     assert my_hb.rule._beta_mode == ("param", "beta")
 
 
-def test_hb_form_with_derived_momentum_is_traced_each_step(forget):
+def test_hb_form_with_derived_momentum_is_traced_each_step(forget_names):
     # x+ = x - eta g + c^2 (x - x_prev): heavy-ball form with momentum c^2, found by tracing
     @polyak.linear_method(eta=0.1, c=0.5)
     def ema_like(x, x_prev, grad, *, eta, c):
         return (1 + c * c) * x - c * c * x_prev - eta * grad(x), x
 
-    forget.append("ema-like")
+    forget_names.append("ema-like")
     cs = np.linspace(0.1, 0.7, 10)
     tr = simulate(ema_like(c=Schedule.sequence(cs)), _quadratic(5), 10)
     assert ema_like.rule._beta_mode == ("trace",)
@@ -331,12 +320,12 @@ def test_registered_tmm_matrices_and_pepit_loop(rng):
     np.testing.assert_allclose(tr.x_final[:, 0], x[:, 0], rtol=1e-12, atol=1e-14)
 
 
-def test_user_tmm_simulated_rate_agrees_with_theory(forget):
+def test_user_tmm_simulated_rate_agrees_with_theory(forget_names):
     from polyak.solvers.triple_momentum import triple_momentum_tuning
     from polyak.verify import fit_linear_rate
 
     tmm = define_tmm()
-    forget.append("triple-momentum")
+    forget_names.append("triple-momentum")
     for kappa in (10.0, 100.0):
         t = triple_momentum_tuning(1.0, kappa)
         p = make_problem("quadratic", mu=1.0, L=kappa, dim=30, spectrum="linspace")
