@@ -118,6 +118,14 @@ class MethodRule:
     def check(self, hyper: Mapping[str, Any]) -> None:
         """Cross-parameter checks (hook); values are already range-checked one by one."""
 
+    #: Optional hook for a hand-written rule that is linear in its state and gradients:
+    #: ``linear_form(self, hyper) -> Method`` returns a linear method (:func:`polyak.linear_method`)
+    #: whose measured iterates equal this rule's for every problem and start, so that the analysis
+    #: tools (certificates, PEP, quadratic rates, counterexamples) accept the rule; it raises
+    #: ValueError, saying why, for hyperparameters where no such form exists. The tools check the
+    #: form against the rule's own step before using it (:func:`polyak.solvers.linear.linear_form`).
+    linear_form: ClassVar[Any] = None
+
     def init(self, x0: Any, h: Mapping[str, Any], be: Any) -> NamedTuple:  # pragma: no cover
         raise NotImplementedError
 

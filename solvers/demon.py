@@ -109,6 +109,14 @@ def check_horizon(name: str, hyper: dict) -> None:
         raise ValueError(f"{name}: t0 (delay) must be < T (horizon); got t0={np.max(t0):g}, T={np.min(T):g}")
 
 
+def _no_weight_decay(name: str, hyper: dict) -> None:
+    if np.any(np.asarray(hyper["weight_decay"], dtype=float) != 0):
+        raise ValueError(
+            f"{name}: weight_decay > 0 moves the fixed point to the minimiser of f + wd ||x||^2 / 2, not of f; "
+            "analyse the method with weight_decay=0 on that function (mu + wd, L + wd)"
+        )
+
+
 def demon_sgdm_update(x: Any, v: Any, g: Any, eta: Any, beta: Any, inplace: bool = False) -> tuple[Any, Any]:
     """One Demon SGDM step: v' = beta v - eta g, x' = x + v'. Returns (x', v').
     ``inplace`` (torch): x and v are updated in place."""
@@ -141,6 +149,13 @@ class DemonSGDM(MethodRule):
 
     def check(self, hyper):
         check_horizon(self.name, hyper)
+
+    def linear_form(self, hyper):
+        """Heavy ball with alpha = eta and beta_t = Demon's schedule (v_t = x_t - x_{t-1}). [derived]"""
+        _no_weight_decay(self.name, hyper)
+        from .heavy_ball import hb
+
+        return hb(alpha=hyper["eta"], beta=demon_schedule(hyper["beta_init"], hyper["T"], hyper["t0"]))
 
     def init(self, x0, h, be):
         z = be.zeros_like(x0[..., :1])

@@ -41,6 +41,14 @@ def hb(x, x_prev, grad, *, alpha, beta):
 HBState = hb.rule.State  # fields x, x_prev, beta (as before)
 
 
+def _ema_form(x, u, grad, *, eta, beta):
+    """EMA momentum as a linear method on (x, u = x + d): d_0 = 0 is u_0 = x_0, and the fixed
+    point (x*, d = 0) is (x*, x*), so the analysis tools' conventions hold. [derived]"""
+    d = beta * (u - x) + (1.0 - beta) * grad(x)
+    x_new = x - eta * d
+    return x_new, x_new + d
+
+
 class EMAState(NamedTuple):
     x: Any
     d: Any
@@ -54,6 +62,10 @@ class EMAMomentum(MethodRule):
     title = "EMA momentum (heavy ball with alpha = eta (1 - beta))"
     params = (Param("eta", 0.01, "step size", lo=0.0), BETA)
 
+    def linear_form(self, hyper):
+        """The same iterates as a linear method on (x, u = x + d) (any eta_k, beta_k)."""
+        return _EMA_FORM(eta=hyper["eta"], beta=hyper["beta"])
+
     def init(self, x0, h, be):
         z = be.zeros_like(x0[..., :1])
         return EMAState(x0, be.zeros_like(x0), h["eta"] + z, h["beta"] + z)
@@ -64,3 +76,7 @@ class EMAMomentum(MethodRule):
         # heavy-ball momentum of this step: beta_k eta_k / eta_{k-1} (beta_k when eta is constant)
         hb_beta = b * eta / be.where(s.eta_prev > 0, s.eta_prev, 1.0) if k > 0 else b + 0.0 * s.eta_prev
         return EMAState(s.x - eta * d, d, eta + 0.0 * s.eta_prev, hb_beta)
+
+
+_EMA_FORM = linear_method(_ema_form, name="ema-linear-form", title="EMA momentum on (x, x + d)",
+                          params=EMAMomentum.params, register=False)

@@ -49,8 +49,14 @@ Simulation
     decorator's ``record_beta`` names a hyperparameter to record instead (Nesterov records its
     ``beta``); otherwise it is NaN.
 
-Nonlinear rules (adaptive heavy ball, Adam, Adaptive Memory) stay hand-written
-:class:`~polyak.solvers.base.MethodRule` subclasses: they simulate, and :func:`require_linear`
+Hand-written linear rules (``ema``, ``sgdm``, ``spa``, ``demon-sgdm``) keep their own state and
+records for simulation and declare ``linear_form(hyper)``: a linear method with the same iterates
+(EMA on ``(x, x + d)``, torch's SGD on ``(x, x + buf)``, SPA on ``(x, z)``, Demon SGDM as heavy ball
+with its beta schedule). :func:`linear_form` checks the declared form against the rule's own step
+on a random quadratic before any analysis uses it, and names the reason where no form exists
+(weight decay moves the fixed point; ``sgdm``'s dampening makes step 0 differ). A user's
+:class:`~polyak.solvers.base.MethodRule` gets the same by defining ``linear_form``. Nonlinear rules
+(adaptive heavy ball, Adam, Adaptive Memory) declare none: they simulate, and :func:`require_linear`
 explains why the analysis tools refuse them.
 
 This module imports no sympy at import time; :func:`symbolic_state_space` imports it when called.
@@ -77,6 +83,7 @@ __all__ = [
     "StateSpace",
     "forget_linear_method",
     "is_linear",
+    "linear_form",
     "linear_method",
     "load_method",
     "require_linear",
@@ -657,25 +664,73 @@ def _as_method(method: Any) -> Method:
 
 
 def is_linear(method: Any) -> bool:
-    """True when the method's rule is a traced linear method (:func:`linear_method`)."""
+    """True when the analysis tools accept the method: a traced linear method
+    (:func:`linear_method`), or a hand-written rule whose declared ``linear_form`` exists for
+    these hyperparameters and reproduces its step."""
     try:
-        m = _as_method(method)
+        linear_form(method, "is_linear")
     except ValueError:
         return False
-    return isinstance(m.rule, LinearRule)
+    return True
+
+
+#: the check of a declared linear form: both methods run this many steps on a random quadratic
+FORM_CHECK_STEPS = 12
+FORM_CHECK_RTOL = 1e-10
+
+
+def _check_form(m: Method, lf: Method, tool: str) -> None:
+    """Run the rule and its declared linear form side by side (a random dim-4 quadratic, random
+    start, FORM_CHECK_STEPS steps) and refuse the form unless every iterate agrees to FORM_CHECK_RTOL."""
+    from .registry import make_problem
+    from .simulate import simulate
+
+    prob = make_problem("quadratic", mu=0.5, L=4.0, dim=4, basis="random", x_star="random", seed=12345)
+    x0 = np.random.default_rng(54321).standard_normal(4)
+    T = FORM_CHECK_STEPS
+    a = simulate(m, prob, T, x0=x0, keep_last=T).x_tail
+    b = simulate(lf, prob, T, x0=x0, keep_last=T).x_tail
+    err = float(np.max(np.abs(a - b)) / max(float(np.max(np.abs(a))), 1e-300))
+    if not (err <= FORM_CHECK_RTOL):
+        raise ValueError(
+            f"{tool}: the linear form {lf.name} declared by method {m.name} does not reproduce its step "
+            f"(relative difference {err:.2e} > {FORM_CHECK_RTOL:g} over {T} steps on a random quadratic): "
+            "fix the rule's linear_form"
+        )
+
+
+def linear_form(method: Any, tool: str = "linear_form") -> Method:
+    """The linear Method that the analysis tools use for ``method``.
+
+    A traced linear method is its own form. A hand-written :class:`MethodRule` that is linear (EMA
+    momentum, torch-style SGD with momentum, SPA, Demon SGDM) declares ``linear_form(hyper)``: the
+    returned method is checked against the rule's own step (:func:`_check_form`) before it is used.
+    Anything else raises ValueError saying why (adaptive rules compute their coefficients from the
+    iterates)."""
+    m = _as_method(method)
+    if isinstance(m.rule, LinearRule):
+        return m
+    hook = getattr(m.rule, "linear_form", None)
+    if hook is None:
+        raise ValueError(
+            f"{tool}: method {m.name} is not linear in the state and gradients (its coefficients may depend "
+            f"on k, not on the iterates): it is a hand-written MethodRule ({type(m.rule).__name__}) whose step "
+            "polyak cannot trace into (A, B, C, D), and it declares no linear_form; adaptive rules compute their "
+            "coefficients from the iterates. Define a linear method with polyak.linear_method to analyse it"
+        )
+    try:
+        lf = hook(dict(m.hyper))
+    except ValueError as exc:
+        raise ValueError(f"{tool}: method {m.name} has no linear form here: {exc}") from None
+    if not isinstance(lf, Method) or not isinstance(lf.rule, LinearRule):
+        raise ValueError(f"{tool}: {type(m.rule).__name__}.linear_form must return a linear Method; got {type(lf).__name__}")
+    _check_form(m, lf, tool)
+    return lf
 
 
 def require_linear(method: Any, tool: str) -> None:
-    """Raise ValueError, saying why, unless ``method`` is a linear method that ``tool`` can analyse."""
-    m = _as_method(method)
-    if isinstance(m.rule, LinearRule):
-        return
-    raise ValueError(
-        f"{tool}: method {m.name} is not linear in the state and gradients (its coefficients may depend "
-        f"on k, not on the iterates): it is a hand-written MethodRule ({type(m.rule).__name__}) whose step "
-        "polyak cannot trace into (A, B, C, D); adaptive rules compute their coefficients from the iterates. "
-        "Define a linear method with polyak.linear_method to analyse it"
-    )
+    """Raise ValueError, saying why, unless the analysis tools accept ``method`` (:func:`linear_form`)."""
+    linear_form(method, tool)
 
 
 def _scalar_hyper(m: Method, k: int, tool: str) -> dict:
@@ -706,8 +761,7 @@ def _scalar_hyper(m: Method, k: int, tool: str) -> dict:
 def state_space(method: Any, k: int = 0) -> StateSpace:
     """The numeric (A, B, C, D) of a linear method at step ``k`` (schedules evaluated at ``k`` plus
     the rule's offsets). Hyperparameters must be scalars; ValueError otherwise, or for a nonlinear rule."""
-    m = _as_method(method)
-    require_linear(m, "state_space")
+    m = linear_form(method, "state_space")
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0:
         raise ValueError(f"state_space: k must be a non-negative integer; got {k!r}")
     rule: LinearRule = m.rule  # type: ignore[assignment]
@@ -721,7 +775,7 @@ def state_space(method: Any, k: int = 0) -> StateSpace:
 
 def state_spaces(method: Any, N: int) -> list[StateSpace]:
     """``[state_space(method, k) for k in range(N)]`` (one trace when no hyperparameter is a Schedule)."""
-    m = _as_method(method)
+    m = linear_form(method, "state_spaces")
     if isinstance(N, bool) or not isinstance(N, (int, np.integer)) or N < 1:
         raise ValueError(f"state_spaces: N must be a positive integer; got {N!r}")
     if not any(isinstance(v, Schedule) for v in m.hyper.values()):
@@ -744,8 +798,7 @@ def symbolic_state_space(rule_or_method: Any, symbols: Mapping[str, Any] | None 
     if isinstance(rule_or_method, LinearRule):
         rule, hyper = rule_or_method, {p.name: p.default for p in rule_or_method.params}
     else:
-        m = _as_method(rule_or_method)
-        require_linear(m, "symbolic_state_space")
+        m = linear_form(rule_or_method, "symbolic_state_space")
         rule, hyper = m.rule, dict(m.hyper)  # type: ignore[assignment]
     symbols = dict(symbols or {})
     vals: dict[str, Any] = {}

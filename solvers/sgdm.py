@@ -23,7 +23,24 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from .base import MethodRule, Param
+from .linear import linear_method
 from .registry import register_method
+
+
+# Linear forms [derived]: the state (x, u = x + buf_{k-1}); buf_{-1} = 0 is u_0 = x_0, and the fixed
+# point (x*, buf = 0) is (x*, x*). With dampening 0, buf_k = m buf_{k-1} + g_k at every k (k = 0
+# included), and momentum 0 needs no special case (buf_k = g_k).
+def _sgdm_form(x, u, grad, *, lr, momentum):
+    buf = momentum * (u - x) + grad(x)
+    x_new = x - lr * buf
+    return x_new, x_new + buf
+
+
+def _sgdm_nesterov_form(x, u, grad, *, lr, momentum):
+    g = grad(x)
+    buf = momentum * (u - x) + g
+    x_new = x - lr * (g + momentum * buf)
+    return x_new, x_new + buf
 
 
 class SGDMState(NamedTuple):
@@ -54,6 +71,20 @@ class TorchSGD(MethodRule):
             if not isinstance(damp, np.ndarray) or np.any(damp != 0):
                 raise ValueError("sgdm: nesterov=True needs dampening = 0 (as torch.optim.SGD)")
 
+    def linear_form(self, hyper):
+        """The same iterates as a linear method on (x, x + buf), for dampening 0 and no weight decay."""
+        import numpy as np
+
+        if np.any(np.asarray(hyper["weight_decay"], dtype=float) != 0):
+            raise ValueError("sgdm: weight_decay > 0 moves the fixed point to the minimiser of f + wd ||x||^2 / 2; "
+                             "analyse weight_decay=0 on that function (mu + wd, L + wd)")
+        if np.any(np.asarray(hyper["dampening"], dtype=float) != 0):
+            raise ValueError("sgdm: dampening > 0 makes step 0 differ from the others (torch's buffer starts at d_0, "
+                             "later steps add (1 - dampening) d_k); for the asymptotic rate analyse "
+                             "hb(alpha=lr*(1-dampening), beta=momentum)")
+        form = _SGDM_NESTEROV_FORM if hyper["nesterov"] else _SGDM_FORM
+        return form(lr=hyper["lr"], momentum=hyper["momentum"])
+
     def init(self, x0, h, be):
         return SGDMState(x0, be.zeros_like(x0), h["momentum"] + be.zeros_like(x0[..., :1]))
 
@@ -66,3 +97,10 @@ class TorchSGD(MethodRule):
         direction = d + m * buf if h["nesterov"] else buf
         direction = be.where(m == 0, d, direction)  # torch keeps no buffer when momentum == 0
         return SGDMState(s.x - h["lr"] * direction, buf, m + 0.0 * s.beta)
+
+
+_SGDM_FORM = linear_method(_sgdm_form, name="sgdm-linear-form", title="SGD with momentum on (x, x + buf)",
+                           params=TorchSGD.params[:2], register=False)
+_SGDM_NESTEROV_FORM = linear_method(_sgdm_nesterov_form, name="sgdm-nesterov-linear-form",
+                                    title="SGD with Nesterov momentum on (x, x + buf)", params=TorchSGD.params[:2],
+                                    register=False)

@@ -21,7 +21,14 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from .base import MethodRule, Param
+from .linear import linear_method
 from .registry import register_method
+
+
+def _spa_form(x, z, grad, *, eta, c):
+    """SPA as written (state (x, z), z_0 = x_0), traced as a linear method. [paper: defazio2020]"""
+    z_new = z - eta * grad(x)
+    return x + c * (z_new - x), z_new
 
 
 class SPAState(NamedTuple):
@@ -41,6 +48,10 @@ class SPA(MethodRule):
     )
     offsets = {"c": 1}
 
+    def linear_form(self, hyper):
+        """SPA is linear in (x, z): the same update, traced (schedules of c still at k + 1)."""
+        return _SPA_FORM(eta=hyper["eta"], c=hyper["c"])
+
     def init(self, x0, h, be):
         c = h["c"] + be.zeros_like(x0[..., :1])
         return SPAState(x0, x0, c, (1.0 - c) + 0.0 * c)
@@ -51,3 +62,7 @@ class SPA(MethodRule):
         x = s.x + c * (z - s.x)  # = (1 - c) x + c z, exact when z = x
         beta = c * (1.0 - s.c_prev) / s.c_prev
         return SPAState(x, z, c + 0.0 * s.c_prev, beta)
+
+
+_SPA_FORM = linear_method(_spa_form, name="spa-linear-form", title="SPA on (x, z)", params=SPA.params,
+                          offsets=SPA.offsets, register=False)

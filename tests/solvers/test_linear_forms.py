@@ -1,0 +1,123 @@
+"""Hand-written linear rules (ema, sgdm, spa, demon-sgdm) reach the analysis tools through their
+declared ``linear_form``, checked against their own step.
+
+The references are written here from each paper's update equations, independently of polyak's
+forms: the per-eigenvalue iteration matrix of each rule in its own state (EMA on (x, d), torch's
+SGD on (x, buf), SPA on (x, z)), and the mapped heavy ball of polyak's forms.py where the test
+says so.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import polyak
+from polyak.solvers import is_linear, make_method, state_space
+from polyak.solvers.heavy_ball import EMAMomentum
+from polyak.solvers.linear import linear_form
+
+
+def own_matrix(name: str, h: dict, lam: float) -> np.ndarray:
+    """Iteration matrix on the rule's own state at eigenvalue lam (g = lam x), from the update."""
+    if name == "ema":  # d+ = b d + (1 - b) lam x, x+ = x - eta d+
+        e, b = h["eta"], h["beta"]
+        return np.array([[1 - e * (1 - b) * lam, -e * b], [(1 - b) * lam, b]])
+    if name == "sgdm":  # buf+ = m buf + lam x, x+ = x - lr buf+
+        lr, m = h["lr"], h["momentum"]
+        return np.array([[1 - lr * lam, -lr * m], [lam, m]])
+    if name == "sgdm-nesterov":  # buf+ = m buf + lam x, x+ = x - lr (lam x + m buf+)
+        lr, m = h["lr"], h["momentum"]
+        return np.array([[1 - lr * lam * (1 + m), -lr * m * m], [lam, m]])
+    # spa: z+ = z - eta lam x, x+ = (1 - c) x + c z+
+    e, c = h["eta"], h["c"]
+    return np.array([[1 - c - c * e * lam, c], [-e * lam, 1.0]])
+
+
+def draw(name: str, rng) -> tuple[dict, dict]:
+    if name == "ema":
+        h = dict(eta=rng.uniform(0.01, 0.5), beta=rng.uniform(0.0, 0.95))
+        return h, h
+    if name.startswith("sgdm"):
+        h = dict(lr=rng.uniform(0.01, 0.5), momentum=rng.uniform(0.0, 0.95))
+        return h, dict(h, nesterov=name.endswith("nesterov"))
+    h = dict(eta=rng.uniform(0.01, 1.0), c=rng.uniform(0.05, 1.0))
+    return h, h
+
+
+@pytest.mark.parametrize("name", ["ema", "sgdm", "sgdm-nesterov", "spa"])
+def test_the_form_has_the_rules_spectrum_at_random_parameters(name):
+    rng = np.random.default_rng(sum(map(ord, name)))
+    for _ in range(5):
+        h, kw = draw(name, rng)
+        m = make_method(name.split("-")[0], **kw)
+        assert is_linear(m)
+        ss = state_space(m)
+        for lam in rng.uniform(0.0, 10.0, size=4):
+            ours = np.sort_complex(np.linalg.eigvals(ss.A + lam * ss.B @ ss.C))
+            ref = np.sort_complex(np.linalg.eigvals(own_matrix(name, h, lam)))
+            np.testing.assert_allclose(ours, ref, atol=1e-10)
+
+
+def test_certificate_and_worst_case_equal_the_mapped_heavy_ball():
+    # EMA is heavy ball with alpha = eta (1 - beta) (forms.py; Classics in papers.md)
+    from polyak.verify import certify_rate
+    from polyak.verify.pep import worst_case
+
+    rng = np.random.default_rng(3)
+    for _ in range(2):
+        eta, beta = rng.uniform(0.02, 0.15), rng.uniform(0.1, 0.8)
+        mu, L = 1.0, rng.uniform(5.0, 30.0)
+        ema, hb = make_method("ema", eta=eta, beta=beta), make_method("hb", alpha=eta * (1 - beta), beta=beta)
+        assert certify_rate(ema, mu, L).rate == pytest.approx(certify_rate(hb, mu, L).rate, rel=1e-8)
+        w1, w2 = worst_case(ema, 4, mu, L), worst_case(hb, 4, mu, L)
+        assert w1.status == w2.status == "optimal"
+        assert w1.value == pytest.approx(w2.value, rel=1e-6)
+
+
+def test_demon_sgdm_worst_case_is_heavy_ball_with_its_schedule_written_by_hand():
+    from polyak.solvers.linear import StateSpace
+    from polyak.verify.pep import worst_case
+
+    eta, b0, T, N = 0.05, 0.9, 10.0, 6
+    betas = [b0 * (1 - k / T) / ((1 - b0) + b0 * (1 - k / T)) for k in range(N)]  # Demon's beta_t (chen2019demon)
+    steps = [StateSpace(np.array([[1 + b, -b], [1.0, 0.0]]), np.array([[-eta], [0.0]]), np.array([[1.0, 0.0]]),
+                        np.array([[0.0]])) for b in betas]
+    ours = worst_case(make_method("demon-sgdm", eta=eta, beta_init=b0, T=T), N, 1.0, 10.0)
+    ref = worst_case(steps, N, 1.0, 10.0)
+    assert ours.status == ref.status == "optimal"
+    assert ours.value == pytest.approx(ref.value, rel=1e-6)
+
+
+@pytest.mark.parametrize("kw,needle", [
+    (dict(name="sgdm", lr=0.1, momentum=0.5, dampening=0.1), "dampening"),
+    (dict(name="sgdm", lr=0.1, momentum=0.5, weight_decay=0.1), "weight_decay"),
+    (dict(name="demon-sgdm", weight_decay=0.1), "weight_decay"),
+])
+def test_no_form_where_none_exists_and_the_reason_is_named(kw, needle):
+    m = make_method(kw.pop("name"), **kw)
+    assert not is_linear(m)
+    with pytest.raises(ValueError, match=needle):
+        polyak.verify.certify_rate(m, 1.0, 10.0)
+
+
+def test_adaptive_rules_are_refused_saying_why():
+    m = make_method("adaptive-hb")
+    with pytest.raises(ValueError, match="declares no linear_form"):
+        state_space(m)
+
+
+class _LyingEMA(EMAMomentum):
+    """A rule whose declared form is wrong (the momentum is dropped)."""
+
+    def linear_form(self, hyper):
+        return EMAMomentum().linear_form(dict(hyper, beta=0.0 * np.asarray(hyper["beta"])))
+
+
+def test_a_form_that_does_not_reproduce_the_step_is_refused():
+    from polyak.solvers.base import build_method
+
+    m = build_method(_LyingEMA(), dict(eta=0.1, beta=0.5))
+    with pytest.raises(ValueError, match="does not reproduce its step"):
+        linear_form(m, "test")
+    assert not is_linear(m)
