@@ -83,6 +83,7 @@ __all__ = [
     "StateSpace",
     "forget_linear_method",
     "is_linear",
+    "check_state_space",
     "linear_form",
     "linear_method",
     "load_method",
@@ -308,6 +309,45 @@ class StateSpace:
         m = self.m
         G = np.linalg.solve(np.eye(m) - lam * self.D, lam * self.C)
         return self.A + self.B @ G
+
+def check_state_space(obj: Any, name: str = "method", *, fixed_point: bool = True) -> StateSpace:
+    """Validate state-space matrices (an object with attributes ``A, B, C, D``, or a 4-tuple) and
+    return a read-only :class:`StateSpace` of floats.
+
+    Checks: A square (n, n), B (n, m), C (m, n), D (m, m), all finite, D strictly lower triangular
+    (an explicit method: gradient call j uses only calls 0..j-1), and with ``fixed_point`` every row
+    of A and of C summing to 1 (the minimiser x* is a fixed point, which the certificates and the
+    PEP assume). ValueError naming ``name`` and what is wrong otherwise."""
+    try:
+        mats = obj if isinstance(obj, (tuple, list)) else tuple(getattr(obj, k) for k in "ABCD")
+        A, B, C, D = (np.array(M, dtype=float, copy=True) for M in mats)
+    except (TypeError, ValueError, AttributeError):
+        raise ValueError(f"{name}: the state-space matrices A, B, C, D must be real arrays") from None
+    if A.ndim != 2 or A.shape[0] != A.shape[1] or A.shape[0] < 1:
+        raise ValueError(f"{name}: A must be a square (n, n) matrix with n >= 1; got shape {A.shape}")
+    n = A.shape[0]
+    if B.ndim != 2 or B.shape[0] != n or B.shape[1] < 1:
+        raise ValueError(f"{name}: B must have shape (n, m) = ({n}, m), m >= 1; got {B.shape}")
+    m = B.shape[1]
+    if C.shape != (m, n):
+        raise ValueError(f"{name}: C must have shape (m, n) = ({m}, {n}); got {C.shape}")
+    if D.shape != (m, m):
+        raise ValueError(f"{name}: D must have shape (m, m) = ({m}, {m}); got {D.shape}")
+    for key, M in zip("ABCD", (A, B, C, D)):
+        if not np.all(np.isfinite(M)):
+            raise ValueError(f"{name}: {key} must be finite")
+    if np.any(np.triu(D) != 0):
+        raise ValueError(f"{name}: D must be strictly lower triangular (an explicit method: gradient call j "
+                         "may use only calls 0..j-1)")
+    if fixed_point:
+        for key, M in (("A", A), ("C", C)):
+            rows = M.sum(axis=1)
+            if np.any(np.abs(rows - 1.0) > 1e-9 * (1 + np.abs(M).sum(axis=1))):
+                raise ValueError(f"{name}: every row of {key} must sum to 1 (x* must be a fixed point); "
+                                 f"got row sums {rows}")
+    for M in (A, B, C, D):
+        M.setflags(write=False)
+    return StateSpace(A, B, C, D)
 
 
 # -- the rule and the decorator -----------------------------------------------------------------

@@ -189,4 +189,20 @@ FAULTS: tuple[Fault, ...] = (
         tests=("tests/verify/test_pep.py::test_status_not_optimal_gives_no_value",),
         why="a PEP solve cut short (max_iterations) is accepted if it passes the residual checks",
     ),
+    Fault(
+        id="linear-form-not-checked",
+        file="solvers/linear.py",
+        old="    if not (err <= FORM_CHECK_RTOL):",
+        new="    if False:",
+        tests=("tests/solvers/test_linear_forms.py::test_a_form_that_does_not_reproduce_the_step_is_refused",),
+        why="a hand-written rule's declared linear form is used without checking it against the rule's step",
+    ),
+    Fault(
+        id="state-space-fixed-point-not-checked",
+        file="solvers/linear.py",
+        old="    if fixed_point:\n        for key, M in",
+        new="    if False:\n        for key, M in",
+        tests=("tests/verify/test_pep.py",),
+        why="the PEP accepts state-space matrices for which x* is not a fixed point (rows of A, C not summing to 1)",
+    ),
 )

@@ -312,37 +312,19 @@ class _Point:
 
 
 def _legacy_matrices(alpha: float, beta: float, gamma: float) -> tuple:
-    A = np.array([[1 + beta, -beta], [1.0, 0.0]])
-    B = np.array([[-alpha], [0.0]])
-    C = np.array([[1 + gamma, -gamma]])
-    D = np.zeros((1, 1))
-    return A, B, C, D
+    from .pep import legacy_state_space  # one definition of the (alpha, beta, gamma) family
+
+    ss = legacy_state_space(alpha, beta, gamma)
+    return ss.A, ss.B, ss.C, ss.D
 
 
 def _check_state_space(name: str, A, B, C, D) -> tuple:
-    try:
-        A, B, C, D = (np.array(M, dtype=float, copy=True) for M in (A, B, C, D))
-    except (TypeError, ValueError):
-        raise ValueError(f"{name}: the state-space matrices A, B, C, D must be real arrays") from None
-    if A.ndim != 2 or A.shape[0] != A.shape[1] or A.shape[0] < 1:
-        raise ValueError(f"{name}: A must be a square (n, n) matrix with n >= 1; got shape {A.shape}")
-    n = A.shape[0]
-    if B.ndim != 2 or B.shape[0] != n or B.shape[1] < 1:
-        raise ValueError(f"{name}: B must have shape (n, m) = ({n}, m), m >= 1; got {B.shape}")
-    m = B.shape[1]
-    if C.shape != (m, n):
-        raise ValueError(f"{name}: C must have shape (m, n) = ({m}, {n}); got {C.shape}")
-    if D.shape != (m, m):
-        raise ValueError(f"{name}: D must have shape (m, m) = ({m}, {m}); got {D.shape}")
-    for key, M in zip("ABCD", (A, B, C, D)):
-        if not np.all(np.isfinite(M)):
-            raise ValueError(f"{name}: {key} must be finite")
-    if np.any(np.triu(D) != 0):
-        raise ValueError(f"{name}: D must be strictly lower triangular (an explicit method: gradient call i "
-                         "may use only calls 1..i-1)")
-    for M in (A, B, C, D):
-        M.setflags(write=False)
-    return A, B, C, D
+    from polyak.solvers.linear import check_state_space
+
+    # no row-sum check here: a certificate is invariant under a change of state coordinates, so a
+    # realisation whose fixed state is not (x*, ..., x*) (e.g. (x, v = x - x_prev)) certifies too
+    ss = check_state_space((A, B, C, D), name, fixed_point=False)
+    return ss.A, ss.B, ss.C, ss.D
 
 
 def _fixed_hyper(method: Any, tool: str) -> dict:

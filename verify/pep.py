@@ -327,28 +327,10 @@ def legacy_state_space(alpha: float, beta: float, gamma: float) -> _SS:
 
 
 def _as_ss(obj, name: str):
-    try:
-        A, B, C, D = (np.array(getattr(obj, k), dtype=float) for k in "ABCD")
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name}: A, B, C, D must be real matrices ({exc})") from None
-    if A.ndim != 2 or A.shape[0] != A.shape[1] or A.shape[0] < 1:
-        raise ValueError(f"{name}: A must be square (n, n); got shape {A.shape}")
-    n = A.shape[0]
-    if B.ndim != 2 or B.shape[0] != n or B.shape[1] < 1:
-        raise ValueError(f"{name}: B must have shape ({n}, m); got {B.shape}")
-    m = B.shape[1]
-    if C.shape != (m, n) or D.shape != (m, m):
-        raise ValueError(f"{name}: C must be ({m}, {n}) and D ({m}, {m}); got {C.shape}, {D.shape}")
-    for k, M in zip("ABCD", (A, B, C, D)):
-        if not np.all(np.isfinite(M)):
-            raise ValueError(f"{name}: {k} must be finite")
-    if np.any(np.triu(D) != 0):
-        raise ValueError(f"{name}: D must be strictly lower triangular (an explicit method)")
-    for k, M in (("A", A), ("C", C)):
-        s = M.sum(axis=1)
-        if np.any(np.abs(s - 1.0) > 1e-9 * (1 + np.abs(M).sum(axis=1))):
-            raise ValueError(f"{name}: every row of {k} must sum to 1 (x* must be a fixed point); got row sums {s}")
-    return _SS(A, B, C, D)
+    from polyak.solvers.linear import check_state_space
+
+    ss = check_state_space(obj, name)
+    return _SS(ss.A, ss.B, ss.C, ss.D)
 
 
 def _resolve(method, N: int, alpha, beta, mu, L):
