@@ -1,24 +1,38 @@
 """Speed-up of ``polyak verify`` on worker processes (or a Dask cluster) over the serial run.
 
-Run: ``python benchmarks/verify_workers.py [--suite fast] [--workers 1,2] [--repeat 3] [--scheduler ADDR]``
+Run: ``python benchmarks/verify_workers.py [--suite fast] [--workers 1,2] [--repeat 3] [--scheduler ADDR]
+[--mode cli|inprocess|both]``
 
-What is timed: the wall-clock time of the whole command, as a user sees it, each time in a fresh
-process: ``polyak verify --suite S --json F`` (serial), then ``... --workers N`` for every N (and
-``... --scheduler ADDR`` when given), interleaved over ``--repeat`` rounds so that a change of load
-hits every configuration alike. The cold start (imports, the fork server, the workers' own
-imports and one-off set-ups) is part of what is timed: it is what ``--workers`` has to beat.
+Two measurements, each configuration in a fresh process, configurations interleaved over
+``--repeat`` rounds so that a change of load hits every one alike:
 
-Reported: the fastest and the median wall time of each configuration, its speed-up over the serial
-run (fastest over fastest; median over median), the 1-minute load average before and after
-(``os.getloadavg``, what ``uptime`` prints), the number of cores; and a check that every run's
-JSON report has the serial run's results (same claims in the same order, same numbers; only the
-timings differ). The script exits 1 if a report differs. Target: >= 1.7x with 2 workers on 2 cores
-(the suite must be large against the cold start for that; see BENCHMARKS.md).
+``cli`` (end to end, as a user sees it): the wall-clock time of the whole command
+``polyak verify --suite S --json F`` (serial), then ``... --workers N`` for every N (and
+``... --scheduler ADDR`` when given). Imports, the workers' start and their one-off set-ups
+(each worker imports sympy and builds the derivations its claims need) are part of it: it is
+what ``--workers`` has to beat, and it is bounded by what both workers must do alike (Amdahl).
+
+``inprocess`` (the sweep itself): a fresh process collects the claims and first imports every
+module the suite imports when it runs (the list is taken from a serial run in another process),
+then times ``run_claims`` alone: serial, or a ``local_executor(N)`` (started inside the timed
+region; with the default ``fork`` start the workers inherit those imports) with ``run_claims(...,
+executor=ex)``. What remains in both is the claims' work and their first-use set-ups
+(derivations, caches), which every worker that needs one repeats.
+
+Reported per configuration: the fastest and the median wall time and their speed-ups over
+serial; and a CPU-time estimate of the critical path that a loaded machine does not inflate
+(waiting for a core is not CPU time): the parent's CPU time plus the largest worker's (each
+worker reports its own ``time.process_time()``, through a wrapper this script installs; only
+with workers forked from the parent, the default on Linux; "-" otherwise). Also the 1-minute
+load average before and after, the number of cores, and a check that every run's results equal
+the serial run's (same claims in the same order, same numbers; only the timings differ). The
+script exits 1 if a report differs. Target: >= 1.7x with 2 workers on 2 cores.
 """
 
 from __future__ import annotations
 
 import argparse
+import glob
 import json
 import os
 import statistics
@@ -36,15 +50,156 @@ def _numbers(d):
     return d
 
 
-def _run(extra: list[str], suite: str, out: str) -> tuple[float, list]:
-    cmd = [sys.executable, "-m", "polyak", "verify", "--suite", suite, "--json", out, *extra]
+_FOLDER: list[str] = []
+_INNER: list = []
+
+
+def _timed(*a, **k):
+    """``runner._evaluate_tasks``, then this process's CPU time so far written to the folder."""
+    out = _INNER[0](*a, **k)
+    with open(os.path.join(_FOLDER[0], f"w{os.getpid()}"), "w", encoding="utf-8") as fh:
+        fh.write(repr(time.process_time()))
+    return out
+
+
+def _instrument(folder: str) -> None:
+    """Make every worker task write its process's CPU time so far to ``folder`` (workers forked
+    from this process inherit the wrapper; it travels by name, as ``__main__._timed``)."""
+    import polyak.verify.runner as runner
+
+    _FOLDER[:] = [folder]
+    _INNER[:] = [runner._evaluate_tasks]
+    runner._evaluate_tasks = _timed
+
+
+def _workers_cpu(folder: str) -> list[float]:
+    out = []
+    for path in glob.glob(os.path.join(folder, "w*")):
+        with open(path, encoding="utf-8") as fh:
+            out.append(float(fh.read()))
+    return out
+
+
+def _self_cpu() -> float:
+    import resource
+
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
+
+
+# ----------------------------------------------------------------------------------------
+# children (each run is a fresh process)
+# ----------------------------------------------------------------------------------------
+def _child_cli(argv: list[str], out: str) -> None:
+    import contextlib
+    import io
+
+    folder = tempfile.mkdtemp()
+    _instrument(folder)
+    from polyak.cli import main
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        rc = main(argv)
+    parent = _self_cpu()  # interpreter start-up included
+    ws = _workers_cpu(folder)
+    with open(out + ".cpu", "w", encoding="utf-8") as fh:
+        json.dump({"rc": rc, "parent_cpu": parent, "workers_cpu": ws}, fh)
+
+
+def _modules_of_a_run(suite: str) -> list[str]:
+    from polyak.verify.runner import collect, run_claims
+
+    claims = collect(suite)
+    before = set(sys.modules)
+    run_claims(claims)
+    return sorted(m for m in set(sys.modules) - before if not m.startswith("__"))
+
+
+def _child_inprocess(suite: str, workers: int, modules: list[str], out: str) -> None:
+    import importlib
+
+    from polyak.verify.runner import collect, local_executor, run_claims
+
+    claims = collect(suite)
+    failed = 0
+    for m in modules:
+        try:
+            importlib.import_module(m)
+        except Exception:  # a module that only imports in its own context: counted, left out
+            failed += 1
+    folder = tempfile.mkdtemp()
+    _instrument(folder)
+    c0, w0 = time.process_time(), time.perf_counter()
+    if workers == 0:
+        res = run_claims(claims)
+    else:
+        with local_executor(workers) as ex:
+            res = run_claims(claims, executor=ex)
+    wall, cpu = time.perf_counter() - w0, time.process_time() - c0
+    with open(out, "w", encoding="utf-8") as fh:
+        json.dump({"wall": wall, "parent_cpu": cpu, "workers_cpu": _workers_cpu(folder), "not_imported": failed,
+                   "results": [r.to_dict() for r in res]}, fh)
+
+
+# ----------------------------------------------------------------------------------------
+# the driver
+# ----------------------------------------------------------------------------------------
+def _run_cli(extra: list[str], suite: str, out: str) -> tuple[float, float | None, list]:
+    argv = ["verify", "--suite", suite, "--json", out, *extra]
+    cmd = [sys.executable, __file__, "--_child", "cli", "--_out", out, "--", *argv]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     wall = time.perf_counter() - t0
-    if proc.returncode not in (0, 1):  # 1: a claim failed (information); anything else: broken
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} exited {proc.returncode}: {proc.stderr.strip()[-500:]}")
+    with open(out + ".cpu", encoding="utf-8") as fh:
+        cpu = json.load(fh)
+    if cpu["rc"] not in (0, 1):  # 1: a claim failed (information); anything else: broken
+        raise SystemExit(f"polyak {' '.join(argv)} exited {cpu['rc']}: {proc.stderr.strip()[-500:]}")
+    crit = _critical(cpu["parent_cpu"], cpu["workers_cpu"], extra)
+    with open(out, encoding="utf-8") as fh:
+        return wall, crit, json.load(fh)["results"]
+
+
+def _critical(parent: float, workers: list[float], extra: list[str]) -> float | None:
+    if not extra:
+        return parent
+    n = int(extra[1]) if extra[0] == "--workers" else None
+    if not workers or (n is not None and len(workers) != n):
+        return None  # workers not forked from the parent (or one never ran a task): not measured
+    return parent + max(workers)
+
+
+def _run_inprocess(workers: int, suite: str, modules_file: str, out: str) -> tuple[float, float | None, list]:
+    cmd = [sys.executable, __file__, "--_child", "inprocess", "--_out", out, "--suite", suite,
+           "--_modules", modules_file, "--workers", str(workers)]
+    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} exited {proc.returncode}: {proc.stderr.strip()[-500:]}")
     with open(out, encoding="utf-8") as fh:
-        return wall, json.load(fh)["results"]
+        rep = json.load(fh)
+    crit = _critical(rep["parent_cpu"], rep["workers_cpu"], ["--workers", str(workers)] if workers else [])
+    return rep["wall"], crit, rep["results"]
+
+
+def _table(title: str, configs: list[str], walls: dict, crits: dict) -> list[dict]:
+    best = {k: min(v) for k, v in walls.items()}
+    med = {k: statistics.median(v) for k, v in walls.items()}
+    cbest = {k: (min(v) if v and None not in v else None) for k, v in crits.items()}
+    rows = []
+    for k in configs:
+        row = {"config": k, "best_s": best[k], "median_s": med[k], "speedup_best": best[configs[0]] / best[k],
+               "speedup_median": med[configs[0]] / med[k], "cpu_critical_s": cbest[k],
+               "speedup_cpu": (cbest[configs[0]] / cbest[k]) if cbest[k] and cbest[configs[0]] else None}
+        rows.append(row)
+    print(title)
+    print(f"  {'configuration':26s} {'best s':>7s} {'speed-up':>8s} {'median s':>9s} {'speed-up':>8s} "
+          f"{'CPU crit. s':>11s} {'speed-up':>8s}")
+    for r in rows:
+        c = f"{r['cpu_critical_s']:11.2f} {r['speedup_cpu']:7.2f}x" if r["speedup_cpu"] else f"{'-':>11s} {'-':>8s}"
+        print(f"  {r['config']:26s} {r['best_s']:7.2f} {r['speedup_best']:7.2f}x {r['median_s']:9.2f} "
+              f"{r['speedup_median']:7.2f}x {c}")
+    return rows
 
 
 def main() -> int:
@@ -52,47 +207,87 @@ def main() -> int:
     ap.add_argument("--suite", default="fast", choices=("fast", "full"), help="claims to run (default: fast)")
     ap.add_argument("--workers", default="1,2", help="comma-separated worker counts (default: 1,2)")
     ap.add_argument("--repeat", type=int, default=3, help="rounds, each configuration once per round (default: 3)")
-    ap.add_argument("--scheduler", default=None, help="also time a Dask cluster at this address (default: none)")
+    ap.add_argument("--scheduler", default=None, help="also time a Dask cluster at this address (cli mode)")
+    ap.add_argument("--mode", default="both", choices=("cli", "inprocess", "both"),
+                    help="end to end (cli), run_claims after the imports (inprocess), or both (default)")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
+    ap.add_argument("--_child", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--_out", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--_modules", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("rest", nargs="*", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args._child == "cli":
+        _child_cli(args.rest, args._out)
+        return 0
+    if args._child == "inprocess":
+        with open(args._modules, encoding="utf-8") as fh:
+            mods = json.load(fh)
+        _child_inprocess(args.suite, int(args.workers), mods, args._out)
+        return 0
+    if args._child == "modules":
+        with open(args._out, "w", encoding="utf-8") as fh:
+            json.dump(_modules_of_a_run(args.suite), fh)
+        return 0
     workers = [int(w) for w in args.workers.split(",") if w.strip()]
     if any(w < 1 for w in workers) or args.repeat < 1:
         ap.error("--workers must be integers >= 1 and --repeat >= 1")
-    configs: dict[str, list[str]] = {"serial": []}
-    for w in workers:
-        configs[f"--workers {w}"] = ["--workers", str(w)]
-    if args.scheduler:
-        configs[f"--scheduler {args.scheduler}"] = ["--scheduler", args.scheduler]
+    modes = ("cli", "inprocess") if args.mode == "both" else (args.mode,)
     load_before = os.getloadavg()
-    walls: dict[str, list[float]] = {k: [] for k in configs}
+    mismatches: list[str] = []
+    report: dict = {}
     reference = None
-    mismatches = []
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "report.json")
+        configs: dict[str, dict[str, list]] = {m: {} for m in modes}
+        if "cli" in modes:
+            configs["cli"]["serial"] = []
+            for w in workers:
+                configs["cli"][f"--workers {w}"] = ["--workers", str(w)]
+            if args.scheduler:
+                configs["cli"][f"--scheduler {args.scheduler}"] = ["--scheduler", args.scheduler]
+        modules_file = os.path.join(tmp, "modules.json")
+        if "inprocess" in modes:
+            subprocess.run([sys.executable, __file__, "--_child", "modules", "--_out", modules_file, "--suite",
+                            args.suite], check=True, stdout=subprocess.DEVNULL)
+            configs["inprocess"]["serial run_claims"] = [0]
+            for w in workers:
+                configs["inprocess"][f"local_executor({w})"] = [w]
+        walls = {m: {k: [] for k in configs[m]} for m in modes}
+        crits = {m: {k: [] for k in configs[m]} for m in modes}
         for _ in range(args.repeat):
-            for name, extra in configs.items():
-                wall, results = _run(extra, args.suite, out)
-                walls[name].append(wall)
-                got = _numbers(results)
-                if reference is None:
-                    reference = got
-                elif got != reference:
-                    mismatches.append(name)
-    load_after = os.getloadavg()
-    best = {k: min(v) for k, v in walls.items()}
-    med = {k: statistics.median(v) for k, v in walls.items()}
-    rows = [{"config": k, "best_s": best[k], "median_s": med[k], "speedup_best": best["serial"] / best[k],
-             "speedup_median": med["serial"] / med[k]} for k in configs]
-    info = {"suite": args.suite, "claims": len(reference or []), "repeat": args.repeat, "cores": os.cpu_count(),
-            "load_before": load_before, "load_after": load_after, "identical_results": not mismatches}
+            for m in modes:
+                for name, extra in configs[m].items():
+                    if m == "cli":
+                        wall, crit, results = _run_cli(extra, args.suite, out)
+                    else:
+                        wall, crit, results = _run_inprocess(extra[0], args.suite, modules_file, out)
+                    walls[m][name].append(wall)
+                    crits[m][name].append(crit)
+                    got = _numbers(results)
+                    if reference is None:
+                        reference = got
+                    elif got != reference:
+                        mismatches.append(f"{m}: {name}")
+        load_after = os.getloadavg()
+        info = {"suite": args.suite, "claims": len(reference or []), "repeat": args.repeat, "cores": os.cpu_count(),
+                "load_before": load_before, "load_after": load_after, "identical_results": not mismatches}
+        if not args.json:
+            print(f"polyak verify --suite {args.suite}: {info['claims']} results, {args.repeat} rounds, "
+                  f"{os.cpu_count()} cores; load average {load_before[0]:.2f} before, {load_after[0]:.2f} after")
+        for m in modes:
+            title = ("end to end: the whole CLI command in a fresh process" if m == "cli" else
+                     "in process: run_claims alone, after the suite's imports (pool start included)")
+            if args.json:
+                import contextlib
+                import io
+
+                with contextlib.redirect_stdout(io.StringIO()):
+                    report[m] = _table(title, list(configs[m]), walls[m], crits[m])
+            else:
+                report[m] = _table(title, list(configs[m]), walls[m], crits[m])
     if args.json:
-        print(json.dumps({"info": info, "rows": rows}, indent=2))
+        print(json.dumps({"info": info, **report}, indent=2))
     else:
-        print(f"polyak verify --suite {args.suite}: {info['claims']} results, {args.repeat} rounds, {os.cpu_count()} cores; "
-              f"load average {load_before[0]:.2f} before, {load_after[0]:.2f} after")
-        print(f"{'configuration':28s} {'best s':>7s} {'speed-up':>8s} {'median s':>9s} {'speed-up':>8s}")
-        for r in rows:
-            print(f"{r['config']:28s} {r['best_s']:7.2f} {r['speedup_best']:7.2f}x {r['median_s']:9.2f} {r['speedup_median']:7.2f}x")
         print("results identical to the serial run: " + ("yes" if not mismatches else f"NO ({', '.join(sorted(set(mismatches)))})"))
     return 1 if mismatches else 0
 

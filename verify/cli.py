@@ -22,7 +22,76 @@ def _fmt(x: Any) -> str:
     if a.ndim == 0 or a.size == 1:
         v = float(a.reshape(-1)[0])
         return f"{v:.6g}"
-    return f"[{a.min():.6g}..{a.max():.6g}] ({a.size})"
+    return f"[{a.min():.5g}..{a.max():.5g}] ({a.size})"  # 5 digits: two of them fit a 100-column row
+
+
+#: the width the table and its notes keep to (notes are wrapped; the table is laid out for it)
+WIDTH = 100
+
+
+def _wrap(text: str) -> str:
+    """A note wrapped to :data:`WIDTH` columns (continuation lines indented; no word is cut)."""
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, WIDTH, subsequent_indent="    ", break_long_words=False,
+                                   break_on_hyphens=False)) or text
+
+
+#: the widest margin scale shown in the table; a longer one is cut at its note and given in full below
+SCALE_WIDTH = 22
+
+
+def _scale(r: Any) -> tuple[str, str | None]:
+    """(the margin's scale as the table shows it, the full text when that was shortened)."""
+    full = r.details.get("margin_scale") if isinstance(r.details, dict) else None
+    if full is None:
+        return "-", None
+    full = str(full)
+    if len(full) <= SCALE_WIDTH:
+        return full, None
+    short = full.split(" (", 1)[0]
+    if len(short) > SCALE_WIDTH - 1:
+        short = short[: SCALE_WIDTH - 2] + "~"
+    return short + "*", full
+
+
+def _margin(r: Any) -> str:
+    """``+9.20e-06 of |predicted|``: the margin and the scale it is relative to ("-" when none)."""
+    if r.margin != r.margin:  # NaN: not checkable, skipped, error
+        return "-"
+    return f"{r.margin:+.2e} of {_scale(r)[0]}"
+
+
+def format_table(results: Any) -> tuple[list[str], list[str]]:
+    """The text table of ``polyak verify`` (lines) and the notes on shortened margin scales.
+
+    Two lines per claim, so that it stays within 100 columns for the library's claims (ids up to
+    48 characters, arrays shown as ``[min..max] (n)``): the claim, its status and its margin with
+    the scale that margin is relative to (``margin_scale`` of the JSON report: ``|predicted|``,
+    ``|bound_k|``, ``max(|V_k|, |V_k+1|)``, ``|claimed rate|``, or a number the claim states);
+    then, indented, the relation, the prediction, the measurement and the seconds. Margins of
+    different claims are comparable because each is divided by its stated scale. A scale longer
+    than :data:`SCALE_WIDTH` characters is shown up to its note, marked ``*``, and written out in
+    full in the notes.
+    """
+    first = [(r.claim, r.status, _margin(r)) for r in results]
+    second = [(r.relation, _fmt(r.predicted), _fmt(r.measured), f"{r.seconds:.2f}") for r in results]
+    h1, h2 = ("claim", "status", "margin (of scale)"), ("relation", "predicted", "measured", "seconds")
+    w1 = [max(len(h1[i]), *(len(row[i]) for row in first)) for i in range(2)]
+    w2 = [max(len(h2[i]), *(len(row[i]) for row in second)) for i in range(3)]
+
+    def one(row: tuple) -> str:
+        return f"{row[0].ljust(w1[0])}  {row[1].ljust(w1[1])}  {row[2]}".rstrip()
+
+    def two(row: tuple) -> str:
+        return ("    " + "  ".join(c.ljust(w) for c, w in zip(row[:3], w2)) + "  " + row[3].rjust(7)).rstrip()
+
+    lines = [one(h1), two(h2)]
+    lines.append("-" * max(len(lines[0]), len(lines[1])))
+    for a, b in zip(first, second):
+        lines += [one(a), two(b)]
+    notes = [f"* {r.claim}: margin relative to {full}" for r in results for full in [_scale(r)[1]] if full]
+    return lines, notes
 
 
 def _environment(args: Any) -> dict:
@@ -81,20 +150,19 @@ def run_verify(args: Any) -> int:
     def print(*a: Any) -> None:  # noqa: A001
         builtins.print(*a, file=out)
 
-    head = ("claim", "paper", "relation", "predicted", "measured", "margin", "status", "seconds")
-    rows = [(r.claim, r.paper, r.relation, _fmt(r.predicted), _fmt(r.measured),
-             "-" if r.margin != r.margin else f"{r.margin:+.2e}", r.status, f"{r.seconds:.2f}") for r in results]
-    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(head)]
-    print("  ".join(h.ljust(w) for h, w in zip(head, widths)))
-    print("  ".join("-" * w for w in widths))
-    for row in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths)))
+    lines, scale_notes = format_table(results)
+    for line in lines:
+        print(line)
+    if scale_notes:
+        print()
+        for line in scale_notes:
+            print(_wrap(line))
     notes = [r for r in results if r.status in ("error", "skipped", "not checkable")]
     if notes:
         print()
         for r in notes:
             why = r.details.get("error") or r.details.get("reason", "")
-            print(f"{r.claim}: {r.status}: {why}")
+            print(_wrap(f"{r.claim}: {r.status}: {why}"))
     counts = summarize(results)
     print()
     line = f"{counts['pass']} passed, {counts['FAIL']} failed"

@@ -5,9 +5,11 @@
 (the fast ones plus the large batches). ``run_claims`` evaluates them (in the order given) and
 never raises for a failing claim: failures and errors are Results.
 
-Distributed runs: ``run_claims(..., executor=ex)`` sends every (claim, seed) to any
+Distributed runs: ``run_claims(..., executor=ex)`` sends the (claim, seed) pairs to any
 ``concurrent.futures.Executor``: a :func:`local_executor` (processes on this machine), a
-``ThreadPoolExecutor``, or a Dask cluster's (:func:`dask_executor`, or ``client.get_executor()``).
+``ThreadPoolExecutor``, or a Dask cluster's (:func:`dask_executor`, or ``client.get_executor()``);
+by default the claims of one ``polyak.papers`` module at one seed travel as one task
+(``chunks="module"``: their shared derivations and imports are built once, by one worker).
 The results are the serial run's: same seeds, same numbers, same order (only ``seconds`` differs).
 A claim from :func:`collect` travels as its module and id and is rebuilt in the worker (the claims'
 closures need not pickle); any other claim travels pickled (by ``cloudpickle`` when it is
@@ -34,6 +36,7 @@ from polyak.solvers.backend import default_device
 from .claims import Claim, Result, evaluate
 
 SUITES = ("fast", "full")
+CHUNKS = ("module", "claim")  # run_claims(chunks=...): what one executor task holds
 _ORIGIN = "_polyak_origin"  # attribute set by collect(): the polyak.papers module a claim came from
 
 
@@ -129,7 +132,8 @@ def _check_seed(seed: Any, name: str = "seed") -> None:
 
 def run_claims(claims: Sequence[Claim], *, backend: str = "numpy", seed: int = 0, only: str | None = None,
                progress: bool = False, executor: Executor | None = None,
-               seeds: Sequence[int] | None = None, device: str | None = None) -> list[Result]:
+               seeds: Sequence[int] | None = None, device: str | None = None,
+               chunks: str = "module") -> list[Result]:
     """Evaluate ``claims`` (filtered by ``only``) with ``seed`` on ``backend``; one Result each.
 
     ``seeds``: run every claim at each of these seeds instead (claim-major order: all seeds of the
@@ -139,6 +143,10 @@ def run_claims(claims: Sequence[Claim], *, backend: str = "numpy", seed: int = 0
     A task the executor itself could not run (a worker died, a claim that does not pickle) becomes
     a Result with status ``"error"`` saying so; the other claims still run. ``device`` (torch only:
     "cpu", "cuda") is where the torch backend runs the claims' simulations, in workers too.
+    ``chunks`` (with an executor): ``"module"`` (default) sends the claims of one ``polyak.papers``
+    module at one seed as one task, so that one worker builds the derivations and imports they
+    share; ``"claim"`` sends every (claim, seed) on its own (finer grain: more parallelism on a
+    large cluster, more repeated set-up). It changes where claims run, never their numbers or order.
     """
     if backend not in ("numpy", "torch"):
         raise ValueError(f"backend must be 'numpy' or 'torch'; got {backend!r}")
@@ -149,6 +157,8 @@ def run_claims(claims: Sequence[Claim], *, backend: str = "numpy", seed: int = 0
             raise ValueError("seeds must be a non-empty sequence of non-negative integers; got []")
         for s_ in seeds:
             _check_seed(s_, "every entry of seeds")
+    if chunks not in CHUNKS:
+        raise ValueError(f"chunks must be one of {', '.join(map(repr, CHUNKS))}; got {chunks!r}")
     if executor is not None and not isinstance(executor, Executor) and not hasattr(executor, "submit"):
         raise ValueError(f"executor must be a concurrent.futures.Executor (or have .submit); got {type(executor).__name__}")
     if device is not None:
@@ -175,33 +185,60 @@ def run_claims(claims: Sequence[Claim], *, backend: str = "numpy", seed: int = 0
                 if bar is not None:
                     bar.update()
             return out
-        return _run_on(executor, units, backend, bar, device)
+        return _run_on(executor, units, backend, bar, device, chunks)
     finally:
         if bar is not None:
             bar.close()
 
 
-def _run_on(executor: Any, units: list, backend: str, bar: Any, device: str | None = None) -> list[Result]:
+def _groups(units: list, chunks: str) -> list[list[int]]:
+    """Indices of ``units`` in the tasks sent to an executor, each task's indices in report order.
+
+    ``chunks="module"``: the units of one ``polyak.papers`` module at one seed form one task (they
+    share that module's symbolic derivations, imports and caches, which one worker then builds
+    once instead of every worker building them), except a claim of the ``full`` suite (a large
+    batch: its own work dominates) and any claim not from ``polyak.papers`` (a user's, pickled),
+    each a task of its own. The large batches go out first (the longest tasks first, so that the
+    others fill in around them), then the rest in the order of their first unit.
+    ``chunks="claim"``: one task per (claim, seed), in order. The report order is the units'
+    order either way.
+    """
+    if chunks == "claim":
+        return [[i] for i in range(len(units))]
+    groups: dict[Any, list[int]] = {}
+    for i, (c, s_) in enumerate(units):
+        origin = getattr(c, _ORIGIN, None)
+        key = ("papers", origin, s_) if origin is not None and c.suite != "full" else ("unit", i)
+        groups.setdefault(key, []).append(i)
+    large = [g for g in groups.values() if units[g[0]][0].suite == "full"]
+    return large + [g for g in groups.values() if units[g[0]][0].suite != "full"]
+
+
+def _run_on(executor: Any, units: list, backend: str, bar: Any, device: str | None = None,
+            chunks: str = "module") -> list[Result]:
     in_process = isinstance(executor, ThreadPoolExecutor)  # shares memory: send the claim itself
     futures = {}
     out: list[Result | None] = [None] * len(units)
-    for i, (c, s_) in enumerate(units):
+    for idx in _groups(units, "claim" if in_process else chunks):
         try:
-            ref = c if in_process else _reference(c)
-            futures[executor.submit(_evaluate_task, ref, s_, backend, device)] = i
+            refs = [(units[i][0] if in_process else _reference(units[i][0]), units[i][1]) for i in idx]
+            futures[executor.submit(_evaluate_tasks, refs, backend, device)] = idx
         except Exception as exc:  # could not even be sent (pickling in submit, a closed executor)
-            out[i] = _task_error(c, s_, backend, exc)
+            for i in idx:
+                out[i] = _task_error(units[i][0], units[i][1], backend, exc)
     for fut in as_completed(futures):
-        i = futures[fut]
-        c, s_ = units[i]
+        idx = futures[fut]
         try:
-            r = fut.result()
+            got = fut.result()
+            if len(got) != len(idx):  # pragma: no cover - a worker of another polyak version
+                raise RuntimeError(f"the worker returned {len(got)} results for {len(idx)} claims")
         except Exception as exc:  # the executor failed to run the task (not the claim failing)
-            r = _task_error(c, s_, backend, exc)
-        out[i] = r
-        if bar is not None:
-            bar.set_postfix_str(c.id)
-            bar.update()
+            got = [_task_error(units[i][0], units[i][1], backend, exc) for i in idx]
+        for i, r in zip(idx, got):
+            out[i] = _task_error(units[i][0], units[i][1], backend, r) if isinstance(r, BaseException) else r
+            if bar is not None:
+                bar.set_postfix_str(units[i][0].id)
+                bar.update()
     return out  # type: ignore[return-value]
 
 
@@ -220,21 +257,39 @@ def _reference(c: Claim) -> Any:
 _WORKER_CLAIMS: dict[str, dict[str, Claim]] = {}
 
 
-def _evaluate_task(ref: Any, seed: int, backend: str, device: str | None = None) -> Result:
-    """Run in a worker: rebuild the claim from its reference and evaluate it."""
+def _claim_of(ref: Any) -> Claim:
+    """Rebuild a claim from what :func:`_reference` sent (in a worker)."""
     if isinstance(ref, Claim):
-        claim = ref
-    elif ref[0] == "papers":
+        return ref
+    if ref[0] == "papers":
         _, module, cid = ref
         table = _WORKER_CLAIMS.get(module)
         if table is None:
             mod = importlib.import_module(f"polyak.papers.{module}")
             table = _WORKER_CLAIMS[module] = {c.id: c for c in mod.claims()}
-        claim = table[cid]
-    else:
-        claim = pickle.loads(ref[1])
+        return table[cid]
+    return pickle.loads(ref[1])
+
+
+def _evaluate_task(ref: Any, seed: int, backend: str, device: str | None = None) -> Result:
+    """Run in a worker: rebuild the claim from its reference and evaluate it."""
+    claim = _claim_of(ref)
     with default_device(device):
         return evaluate(claim, seed=seed, backend=backend)
+
+
+def _evaluate_tasks(refs: list, backend: str, device: str | None = None) -> list:
+    """Run in a worker: evaluate several (claim reference, seed) in order (one task of :func:`_groups`).
+
+    A claim that cannot be rebuilt here comes back as its exception (the parent reports it as an
+    ``error`` Result of that claim alone); the others of the task still run."""
+    out: list = []
+    for ref, seed in refs:
+        try:
+            out.append(_evaluate_task(ref, seed, backend, device))
+        except Exception as exc:
+            out.append(exc)
+    return out
 
 
 def _task_error(c: Claim, seed: int, backend: str, exc: BaseException) -> Result:
@@ -249,14 +304,20 @@ def _task_error(c: Claim, seed: int, backend: str, exc: BaseException) -> Result
 # ----------------------------------------------------------------------------------------
 # executors
 # ----------------------------------------------------------------------------------------
-def local_executor(workers: int, threads: int | None = None) -> Executor:
-    """A pool of ``workers`` fresh processes on this machine. Use it as a context manager.
+def local_executor(workers: int, threads: int | None = None, start: str | None = None) -> Executor:
+    """A pool of ``workers`` processes on this machine. Use it as a context manager.
 
-    Start method ``forkserver`` (else ``spawn``): no fork of a process that already runs torch or
-    BLAS threads. ``threads``: BLAS/OpenMP/torch threads per worker (default: the machine's cores
+    ``start``: the multiprocessing start method. Default: ``"fork"`` on Linux while this process
+    runs no other thread and has not imported torch (a worker starts in milliseconds with what
+    this process has imported: numpy, polyak, the claims' modules), else ``"forkserver"`` (a
+    server that imports :data:`PRELOAD` once; workers fork from it), else ``"spawn"``. No fork of
+    a process that runs torch or other threads. The heavy libraries (sympy, scipy, cvxpy, PEPit)
+    are not preloaded: each worker imports what its claims need, the two workers of a 2-core
+    machine in parallel, so a library only one claim needs (cvxpy for a PEP) costs one worker
+    alone. ``threads``: BLAS/OpenMP/torch threads per worker (default: the machine's cores
     shared out, ``max(1, cores // workers)``, so that workers do not oversubscribe the cores; an
-    ``OMP_NUM_THREADS``-style variable set by the user wins). The thread count does not change
-    the numbers of the claims (tested: the results equal the serial run's).
+    ``OMP_NUM_THREADS``-style variable set by the user wins). Neither changes the numbers of the
+    claims (tested: the results equal the serial run's).
     """
     import multiprocessing as mp
     import os
@@ -270,18 +331,33 @@ def local_executor(workers: int, threads: int | None = None) -> Executor:
         threads = max(1, (os.cpu_count() or 1) // workers)
     if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
         raise ValueError(f"threads must be an integer >= 1; got {threads!r}")
-    if "forkserver" in mp.get_all_start_methods():
-        ctx = mp.get_context("forkserver")
-        # the fork server imports the heavy libraries once (numpy, scipy.stats, cvxpy, sympy: ~2 s);
-        # every worker forks from it with them loaded. Not torch: it is imported in the worker.
+    methods = mp.get_all_start_methods()
+    if start is None:
+        start = default_start()
+    if start not in methods:
+        raise ValueError(f"start must be one of {', '.join(map(repr, methods))} on this platform; got {start!r}")
+    ctx = mp.get_context(start)
+    if start == "forkserver":
         ctx.set_forkserver_preload(list(PRELOAD))
-    else:
-        ctx = mp.get_context("spawn")
     return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker.init, initargs=(threads,))
 
 
-PRELOAD = ("numpy", "scipy.linalg", "scipy.stats", "sympy", "cvxpy", "polyak.verify.runner", "polyak.verify.rates",
-           "polyak.verify.certificates", "polyak.verify.pep", "polyak.solvers", "polyak.theory")
+def default_start() -> str:
+    """The start method :func:`local_executor` uses: ``"fork"`` on Linux while this process runs one
+    thread and has not imported torch; else ``"forkserver"`` where there is one, else ``"spawn"``."""
+    import multiprocessing as mp
+    import sys
+    import threading
+
+    methods = mp.get_all_start_methods()
+    if (sys.platform.startswith("linux") and "fork" in methods and "torch" not in sys.modules
+            and threading.active_count() == 1):
+        return "fork"
+    return "forkserver" if "forkserver" in methods else "spawn"
+
+
+#: what a fork server imports before it forks workers: the light part a worker always needs
+PRELOAD = ("numpy", "polyak.verify.runner", "polyak.verify.claims", "polyak.solvers", "polyak.papers")
 
 
 DASK_HINT = "pip install 'polyak[dask]'"

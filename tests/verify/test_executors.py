@@ -182,3 +182,74 @@ def test_worker_thread_limits_respect_the_user(monkeypatch):
         threads = ex.submit(os.getenv, "MKL_NUM_THREADS").result()
     if "MKL_NUM_THREADS" not in os.environ:  # else the user's value travels to the workers
         assert threads == str(max(1, (n or 1) // 2))
+
+
+def _from_two_modules():
+    by_id = {c.id: c for c in collect("fast")}
+    return [by_id[i] for i in ("ghadimi2015.thm4-quadratic", "sun2021.beta-lower", "ghadimi2015.thm4-worst-case",
+                               "sun2021.beta-upper-attained")]
+
+
+def test_tasks_group_a_module_at_one_seed_and_keep_the_report_order():
+    from polyak.verify.runner import _ORIGIN, _groups
+
+    claims = _from_two_modules() + [LOCAL]
+    units = [(c, s) for c in claims for s in (0, 3)]
+    # ghadimi2015 at seed 0 / 3, sun2021 at seed 0 / 3 (interleaved in the report), the local claim alone
+    assert _groups(units, "module") == [[0, 4], [1, 5], [2, 6], [3, 7], [8], [9]]
+    assert _groups(units, "claim") == [[i] for i in range(10)]
+    assert sorted(i for g in _groups(units, "module") for i in g) == list(range(10))
+    # a claim of the full suite (a large batch) travels alone, and first
+    big = claims[0].with_(id="ghadimi2015.large", suite="full")
+    object.__setattr__(big, _ORIGIN, "ghadimi2015")
+    units = [(c, 0) for c in claims[:2] + [big] + claims[2:4]]
+    assert _groups(units, "module") == [[2], [0, 3], [1, 4]]
+
+
+def test_chunks_and_start_methods_give_the_serial_results():
+    claims = _from_two_modules() + [LOCAL]
+    serial = run_claims(claims, seeds=[0, 3])
+    assert [r.status for r in serial] == ["pass"] * len(serial)
+    assert [(r.claim, r.seed) for r in serial][:4] == [(claims[0].id, 0), (claims[0].id, 3),
+                                                       (claims[1].id, 0), (claims[1].id, 3)]
+    with local_executor(2, start="fork") as ex:
+        _same(serial, run_claims(claims, seeds=[0, 3], executor=ex))  # chunks="module" (default)
+    with local_executor(2, start="forkserver") as ex:  # a fresh server: the workers import what they need
+        _same(serial, run_claims(claims, seeds=[0, 3], executor=ex, chunks="claim"))
+
+
+def test_a_claim_a_worker_cannot_rebuild_errors_alone_within_its_task():
+    from polyak.verify.runner import _ORIGIN
+
+    good = _chosen()[0]
+    ghost = good.with_(id="ghadimi2015.no-such-claim")
+    object.__setattr__(ghost, _ORIGIN, getattr(good, _ORIGIN))  # same module: one task with the good claim
+    with local_executor(1) as ex:
+        res = run_claims([good, ghost], executor=ex)
+    assert [r.claim for r in res] == [good.id, ghost.id]
+    assert res[0].status == "pass"
+    assert res[1].status == "error" and "executor could not run this claim: KeyError" in res[1].details["error"]
+
+
+def test_default_start_never_forks_a_process_with_threads_or_torch(monkeypatch):
+    import sys
+    import threading
+
+    from polyak.verify import runner
+
+    monkeypatch.delitem(sys.modules, "torch", raising=False)
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    plain = runner.default_start()
+    assert plain == ("fork" if sys.platform.startswith("linux") else plain)
+    monkeypatch.setattr(threading, "active_count", lambda: 2)
+    assert runner.default_start() in ("forkserver", "spawn")
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    monkeypatch.setitem(sys.modules, "torch", object())
+    assert runner.default_start() in ("forkserver", "spawn")
+
+
+def test_chunks_and_start_are_checked():
+    with pytest.raises(ValueError, match="chunks must be one of 'module', 'claim'"):
+        run_claims([], chunks="seed")
+    with pytest.raises(ValueError, match="start must be one of"):
+        local_executor(1, start="teleport")
