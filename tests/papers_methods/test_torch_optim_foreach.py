@@ -1,0 +1,209 @@
+"""The multi-tensor path (``foreach=True``, the default) of AdaptiveHB, AMSGD and AMAdamW against
+the per-tensor loop (``foreach=False``) and the engine, at random hyperparameters (fixed seeds),
+with several parameter groups, parameters without a gradient, float32 and float64."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import EngineOnMLP, flat_params, make_mlp, rings
+
+torch = pytest.importorskip("torch")
+
+from polyak.solvers import make_method  # noqa: E402
+from polyak.solvers import torch_optim as to  # noqa: E402
+
+X, Y = rings(96, seed=3)
+
+
+def loss_fn(model):
+    return torch.nn.functional.cross_entropy(model(X), Y)
+
+
+def _closure(opt, model, x=X, y=Y):
+    def closure():
+        opt.zero_grad()
+        loss = torch.nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        return loss
+
+    return closure
+
+
+def _draw(rng, name):
+    """Random admissible hyperparameters of one optimizer (torch kwargs, engine kwargs, partition)."""
+    if name == "ahb":
+        variant = str(rng.choice(["A1", "A2"]))
+        kw = dict(lr=float(10 ** rng.uniform(-2.5, -0.5)), delta=float(10 ** rng.uniform(-3, -1)), variant=variant,
+                  weight_decay=float(rng.choice([0.0, 10 ** rng.uniform(-3, -1)])))
+        block = str(rng.choice(["tensor", "global"]))
+        return to.AdaptiveHB, dict(kw, block=block), "adaptive-hb", kw, block
+    if name == "amsgd":
+        kw = dict(lr=float(10 ** rng.uniform(-2.5, -0.5)), lam=float(rng.uniform(0.0, 0.5)), beta_max=float(rng.uniform(0.5, 0.95)),
+                  delta=str(rng.choice(["inner", "loss-gap", "zero"])), weight_decay=float(rng.choice([0.0, 10 ** rng.uniform(-3, -1)])))
+        block = str(rng.choice(["tensor", "global"]))
+        return to.AMSGD, dict(kw, block=block), "am-sgd", kw, block
+    kw = dict(lr=float(10 ** rng.uniform(-3.5, -1.5)), lam=float(rng.uniform(0.0, 0.5)), beta_max=float(rng.uniform(0.5, 0.95)),
+              delta=str(rng.choice(["inner", "loss-gap", "zero"])), beta2=float(rng.uniform(0.9, 0.9999)),
+              eps=float(10 ** rng.uniform(-9, -6)), weight_decay=float(rng.choice([0.0, 10 ** rng.uniform(-3, -1)])))
+    block = str(rng.choice(["tensor", "global"]))
+    return to.AMAdamW, dict(kw, block=block), "am-adamw", kw, block
+
+
+DRAWS = [(name, seed) for name in ("ahb", "amsgd", "amadamw") for seed in range(4)]
+
+
+@pytest.mark.parametrize("name,seed", DRAWS, ids=[f"{n}-{s}" for n, s in DRAWS])
+def test_foreach_path_matches_the_loop_and_the_engine_at_random_hyperparameters(name, seed):
+    # float64, 30 steps, each on the gradient at its own iterate: foreach, loop and engine agree to 1e-12
+    cls, tkw, ename, ekw, part = _draw(np.random.default_rng(100 + seed), name)
+    m_f, m_l, m_e = make_mlp(seed), make_mlp(seed), make_mlp(seed)
+    opt_f = cls(m_f.parameters(), foreach=True, **tkw)
+    opt_l = cls(m_l.parameters(), foreach=False, **tkw)
+    eng = EngineOnMLP(make_method(ename, **ekw), m_e, loss_fn, part)
+    worst_fl = worst_fe = 0.0
+    for _ in range(30):
+        opt_f.step(_closure(opt_f, m_f))
+        opt_l.step(_closure(opt_l, m_l))
+        eng.step()
+        worst_fl = max(worst_fl, float(np.abs(flat_params(m_f) - flat_params(m_l)).max()))
+        worst_fe = max(worst_fe, float(np.abs(flat_params(m_f) - eng.x()).max()))
+    assert worst_fl <= 1e-12 and worst_fe <= 1e-12, (tkw, worst_fl, worst_fe)
+    assert np.abs(flat_params(m_f) - flat_params(make_mlp(seed))).max() > 1e-4  # it moved
+    for p in m_f.parameters():  # same recorded beta in both paths
+        assert float(opt_f.state[p]["beta"]) == pytest.approx(float(opt_l.state[m_l.get_parameter(_name_of(m_f, p))]["beta"]), abs=1e-12)
+
+
+def _name_of(model, p):
+    return next(n for n, q in model.named_parameters() if q is p)
+
+
+GROUPED = [
+    (to.AdaptiveHB, [dict(lr=0.05, block="global"), dict(lr=0.02, variant="A2", delta=1e-3)]),
+    (to.AdaptiveHB, [dict(lr=0.08), dict(lr=0.0)]),
+    (to.AMSGD, [dict(lr=0.05, block="tensor", weight_decay=0.01), dict(lr=0.03, lam=0.2, delta="zero")]),
+    (to.AMAdamW, [dict(lr=0.01, block="global", delta="zero"), dict(lr=0.02, beta2=0.99, weight_decay=0.0)]),
+]
+
+
+def _grouped_run(cls, kws, foreach, dtype, steps=12):
+    # two groups (layer 0, layer 2); the first bias gets no gradient for the first 4 steps
+    # (grad None: skipped, its state starts later than the others')
+    model = make_mlp(7, dtype=dtype)
+    groups = [dict(params=list(model[0].parameters()), **kws[0]), dict(params=list(model[2].parameters()), **kws[1])]
+    opt = cls(groups, foreach=foreach)
+    x = X.to(dtype)
+    for k in range(steps):
+        closure = _closure(opt, model, x)
+        if k < 4:
+            def closure(inner=closure):
+                loss = inner()
+                model[0].bias.grad = None
+                return loss
+        opt.step(closure)
+    return model, opt
+
+
+@pytest.mark.parametrize("cls,kws", GROUPED, ids=[f"{c.__name__}-{i}" for i, (c, _) in enumerate(GROUPED)])
+def test_foreach_equals_loop_with_groups_and_params_without_gradient_float64(cls, kws):
+    m_f, opt_f = _grouped_run(cls, kws, True, torch.float64)
+    m_l, opt_l = _grouped_run(cls, kws, False, torch.float64)
+    assert np.abs(flat_params(m_f) - flat_params(m_l)).max() <= 1e-12
+    assert opt_f.state[m_f[0].bias]["step"] == 8 and opt_f.state[m_f[0].weight]["step"] == 12
+    assert not torch.equal(m_f[0].bias.detach(), make_mlp(7)[0].bias.detach())  # moved once it had a gradient
+
+
+@pytest.mark.parametrize("cls,kws", GROUPED, ids=[f"{c.__name__}-{i}" for i, (c, _) in enumerate(GROUPED)])
+def test_foreach_equals_loop_in_float32(cls, kws):
+    # float32: the two paths round differently (the fused kernel, squared norms); 12 steps of
+    # O(1) weights with lr <= 0.08 move them by O(0.1), so a few float32 ulps per step (eps = 6e-8)
+    # stay below 1e-5 unless a beta flips across a clip boundary, which these settings do not hit
+    m_f, _ = _grouped_run(cls, kws, True, torch.float32)
+    m_l, _ = _grouped_run(cls, kws, False, torch.float32)
+    assert all(p.dtype == torch.float32 for p in m_f.parameters())
+    assert np.abs(flat_params(m_f) - flat_params(m_l)).max() <= 1e-5
+
+
+def test_switching_foreach_mid_run_continues_identically():
+    # both paths keep the same state (dx, g_prev, d, exp_avg_sq, beta): switching is seamless
+    for cls, kw in [(to.AdaptiveHB, dict(lr=0.05)), (to.AMSGD, dict(lr=0.05)), (to.AMAdamW, dict(lr=0.01))]:
+        m_a, m_b = make_mlp(2), make_mlp(2)
+        opt_a, opt_b = cls(m_a.parameters(), foreach=False, **kw), cls(m_b.parameters(), foreach=True, **kw)
+        for k in range(16):
+            if k == 8:
+                opt_b.param_groups[0]["foreach"] = False
+            opt_a.step(_closure(opt_a, m_a))
+            opt_b.step(_closure(opt_b, m_b))
+        assert np.abs(flat_params(m_a) - flat_params(m_b)).max() <= 1e-12
+
+
+def test_zero_momentum_branch_of_am_matches_the_engine():
+    # AM-SGD with lam = 0 and delta = "zero": beta_t = clip(-<e, g>/||e||^2, 0, beta_max) is 0
+    # whenever <e, g> > 0, so the update's momentum c = beta is 0 (the fused kernel's first-step
+    # form, buf <- g). (Adaptive HB's beta = 0 branches, plain gradient step for A1 and the
+    # first-step form for A2, are its first step, beta_0 = 0, in every test of this file: the
+    # clipped formulas are 0 only at alpha h_k = 1 exactly.)
+    m_t, m_e = make_mlp(0), make_mlp(0)
+    opt = to.AMSGD(m_t.parameters(), lr=0.1, lam=0.0, delta="zero")
+    eng = EngineOnMLP(make_method("am-sgd", lr=0.1, lam=0.0, delta="zero"), m_e, loss_fn, "global")
+    zero_steps = 0
+    for k in range(25):
+        opt.step(_closure(opt, m_t))
+        eng.step()
+        zero_steps += k > 0 and float(opt.state[m_t[0].weight]["beta"]) == 0.0
+        assert np.abs(flat_params(m_t) - eng.x()).max() <= 1e-12
+    assert zero_steps >= 3, zero_steps
+
+
+def test_mixed_dtypes_in_one_group_follow_the_loop():
+    # a float32 and a float64 tensor in one global block: the block's sums are promoted to float64
+    # in both paths; each tensor is updated in its own dtype (one fused call per dtype)
+    for cls, kw in [(to.AdaptiveHB, dict(lr=0.05, block="global")), (to.AMSGD, dict(lr=0.05)), (to.AMAdamW, dict(lr=0.01, block="global"))]:
+        out = []
+        for foreach in (True, False):
+            gen = torch.Generator().manual_seed(0)
+            a = torch.nn.Parameter(torch.randn(50, generator=gen, dtype=torch.float64))
+            b = torch.nn.Parameter(torch.randn(30, generator=gen).float())
+            opt = cls([a, b], foreach=foreach, **kw)
+            for _ in range(10):
+                opt.zero_grad()
+                ((a ** 2).sum() + (b.double() ** 4).sum()).backward()
+                opt.step()
+            out.append((a.detach().clone(), b.detach().clone()))
+        assert out[0][0].dtype == torch.float64 and out[0][1].dtype == torch.float32
+        assert torch.allclose(out[0][0], out[1][0], rtol=0, atol=1e-5) and torch.allclose(out[0][1], out[1][1], rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("bad", ["yes", 1, 0.0])
+def test_foreach_must_be_a_bool_or_none(bad):
+    with pytest.raises(ValueError, match="foreach"):
+        to.AMSGD(make_mlp(0).parameters(), lr=0.1, foreach=bad)
+    model = make_mlp(0)
+    opt = to.AdaptiveHB(list(model[0].parameters()), lr=0.1)
+    with pytest.raises(ValueError, match="foreach"):
+        opt.add_param_group({"params": list(model[2].parameters()), "foreach": bad})
+
+
+def test_foreach_is_only_offered_where_there_is_a_multi_tensor_path():
+    assert to.AdaptiveHB(make_mlp(0).parameters()).defaults["foreach"] is None  # None: multi-tensor (default)
+    with pytest.raises(ValueError, match="unknown"):
+        to.DemonSGD(make_mlp(0).parameters(), lr=0.1, foreach=True)
+
+
+def test_am_beta_inner_is_the_inner_formula():
+    # the identity used by the foreach path: the same beta as the general formula with
+    # Delta_t/eta = <g, d>, at random g, d (and a degenerate d = g)
+    from polyak.solvers import get_backend
+    from polyak.solvers.adaptive_memory import am_beta_from_sums, am_sums
+
+    be = get_backend("torch", dtype="float64")
+    rng = np.random.default_rng(5)
+    for k in range(20):
+        g = torch.as_tensor(rng.normal(size=(1, 1, 40)))
+        d = g.clone() if k == 0 else g + torch.as_tensor(rng.normal(size=(1, 1, 40))) * float(10 ** rng.uniform(-3, 1))
+        lam, bmax = float(rng.uniform(0, 1)), float(rng.uniform(0.1, 0.99))
+        ee, eg, ed, gd = am_sums(g, d, be)
+        ref, ref_raw = am_beta_from_sums(ee, eg, ed, gd, lam, bmax, be)
+        got, got_raw = to.am_beta_inner(ee, (g * g).sum(-1, keepdim=True), lam, bmax, be)
+        assert float(got) == pytest.approx(float(ref), abs=1e-12)
+        assert float(got_raw) == pytest.approx(float(ref_raw), rel=1e-10, abs=1e-12)
