@@ -39,6 +39,20 @@ def steps_to(rho: float, level: float, power: float = 0.0) -> int:
     return int(math.ceil(k))
 
 
+def scaled(cpu: int, gpu: int, backend: str) -> int:
+    """Batch size of a full-suite claim: ``gpu`` when the claim runs on the torch backend on a CUDA
+    device (``polyak verify --suite full --backend torch --device cuda``, or torch's default device
+    when it is a GPU), ``cpu`` otherwise, so that the same command passes in minutes on a CPU. The
+    measurement reports the size it used (``details["instances"]``)."""
+    if isinstance(cpu, bool) or isinstance(gpu, bool) or int(cpu) < 1 or int(gpu) < int(cpu):
+        raise ValueError(f"scaled: need 1 <= cpu <= gpu; got cpu={cpu!r}, gpu={gpu!r}")
+    if backend != "torch":
+        return int(cpu)
+    from polyak.solvers.backend import get_backend
+
+    return int(gpu) if str(get_backend("torch").device).startswith("cuda") else int(cpu)
+
+
 def columns(a: np.ndarray) -> np.ndarray:
     """(R, ...) -> (R, n): one column per run."""
     a = np.asarray(a)

@@ -26,20 +26,20 @@ import numpy as np
 
 from polyak.verify.claims import Claim, Measurement
 
-from ._common import columns, f, theory, transient_rates
+from ._common import columns, f, scaled, theory, transient_rates
 
 PAPER = "nesterov1983"
 MU = 1.0
 
 
-def _standard(seed: int, backend: str) -> Measurement:
+def _standard(seed: int, backend: str, L: float = 100.0, instances: int = 8) -> Measurement:
     from polyak.solvers import make_method, make_problem
 
-    L = 100.0
     alpha, beta, rho = (f(v) for v in theory("nesterov_standard")(MU, L))
-    prob = make_problem("quadratic", mu=MU, L=L, dim=50, spectrum="uniform", instances=8, seed=seed)
+    prob = make_problem("quadratic", mu=MU, L=L, dim=50, spectrum="uniform", instances=instances, seed=seed)
     rates, details = transient_rates(make_method("nesterov", alpha=alpha, beta=beta), prob, rho, backend)
-    return Measurement(rates, details={**details, "alpha": alpha, "beta": beta}, context={"L": L})
+    return Measurement(rates, details={**details, "alpha": alpha, "beta": beta, "instances": instances},
+                       context={"L": L})
 
 
 def _convex(seed: int, backend: str) -> Measurement:
@@ -121,6 +121,16 @@ def claims() -> list[Claim]:
             tolerance_note="double root at lambda = mu: fit with the k rho^k transient; bias <= 3 max|h|/W as in "
                            "polyak1964.hb-optimal-rate (a-posteriori bound in details)",
             requires=("attr:polyak.theory:nesterov_standard",),
+        ),
+        Claim(
+            id="nesterov.standard-rate-large", paper=PAPER,
+            statement="Nesterov's standard tuning converges at 1 - 1/sqrt(kappa) at kappa = 1e4 on 64 random "
+                      "quadratics (16384 on a CUDA device; full suite)",
+            provenance="[derived] classical (papers.md, Classics)", relation="tight",
+            measure=lambda seed, backend: _standard(seed, backend, L=1e4, instances=scaled(64, 16384, backend)),
+            predict=lambda ctx: f(theory("nesterov_standard")(MU, ctx.measurement.context["L"])[2]),
+            rtol=2e-3, tolerance_note="as nesterov.standard-rate; the window is ~10x longer",
+            requires=("attr:polyak.theory:nesterov_standard",), suite="full",
         ),
         Claim(
             id="nesterov.standard-certified", paper="nesterov2004",

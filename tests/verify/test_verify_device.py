@@ -53,3 +53,33 @@ def test_device_needs_torch_and_an_existing_device(capsys):
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="no CUDA device"):
             run_claims([], backend="torch", device="cuda")
+
+
+def test_full_suite_claims_take_their_large_batch_only_on_a_cuda_device(monkeypatch):
+    import polyak.solvers.backend as backend_mod
+    from polyak.papers._common import scaled
+
+    assert scaled(64, 16384, "numpy") == 64
+    with pytest.raises(ValueError, match="cpu <= gpu"):
+        scaled(64, 8, "numpy")
+
+    class FakeCuda:
+        device = "cuda:0"
+
+    monkeypatch.setattr(backend_mod, "get_backend", lambda name, **kw: FakeCuda())
+    assert scaled(64, 16384, "torch") == 16384
+    assert scaled(64, 16384, "numpy") == 64
+    FakeCuda.device = "cpu"
+    assert scaled(64, 16384, "torch") == 64
+
+
+@pytest.mark.torch
+def test_torch_cpu_runs_the_cpu_batch_of_a_large_claim():
+    pytest.importorskip("torch")
+    from polyak.papers.polyak1964 import _hb_optimal_rate
+    from polyak.papers._common import scaled
+
+    with default_device("cpu"):
+        n = scaled(3, 16384, "torch")
+        m = _hb_optimal_rate(0, "torch", L=100.0, instances=n)
+    assert n == 3 and m.details["instances"] == 3 and len(m.value) == 3
