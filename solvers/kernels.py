@@ -52,15 +52,40 @@ class FusedLinear:
         ss = state_space(method)
         A, B, C, D = (np.asarray(M, dtype=float) for M in (ss.A, ss.B, ss.C, ss.D))
         n, m = A.shape[0], B.shape[1]
-        lam = problem.eigenvalues  # (P, d)
+        # T(lambda) = A + sum_k lambda^(k+1) B D^k C and c = -sum_k lambda^(k+1) B D^k 1 x*: D is
+        # strictly lower triangular, so (I - lambda D)^{-1} = sum_{k<m} lambda^k D^k (a polynomial of
+        # degree <= m per entry, evaluated by Horner on the eigenvalues: a few passes, no inverse)
+        Q, q, BDk = [A], [np.zeros(n)], B
+        for _ in range(m):
+            Q.append(BDk @ C)
+            q.append(-(BDk @ np.ones(m)))
+            BDk = BDk @ D
+        lam = np.asarray(problem.eigenvalues, dtype=float)  # (P, d)
         P, d = lam.shape
-        L = lam.reshape(-1)
-        M = np.linalg.inv(np.eye(m)[None] - L[:, None, None] * D[None])  # (P d, m, m)
-        BLM = B[None] @ (L[:, None, None] * M)  # (P d, n, m)
-        T = A[None] + BLM @ C[None]  # (P d, n, n)
-        xs = problem.x_star.reshape(-1)
-        c = -(BLM @ np.ones(m)) * xs[:, None] if np.any(xs) else None  # (P d, n)
+
+        def horner(coefs: list) -> Any:
+            """sum_k coefs[k] lambda^k as a scalar (no lambda term) or a (P, d) array."""
+            top = max((k for k, c in enumerate(coefs) if c != 0.0), default=0)
+            if top == 0:
+                return float(coefs[0])
+            acc = np.full((P, d), float(coefs[top]))
+            for k in range(top - 1, -1, -1):
+                acc *= lam
+                if coefs[k] != 0.0:
+                    acc += coefs[k]
+            return acc
+
+        Tij = [[horner([Qk[i, j] for Qk in Q]) for j in range(n)] for i in range(n)]
+        xs = np.asarray(problem.x_star, dtype=float)
+        cis = [None] * n
+        if np.any(xs):
+            for i in range(n):
+                ci = horner([qk[i] for qk in q])
+                if not (isinstance(ci, float) and ci == 0.0):
+                    cis[i] = ci * xs
         self.n = n
+        self.m = m
+        self.Q, self.q = Q, q  # polynomial coefficients of T and c in lambda (numba code generation)
         self.rule = method.rule
         self.rows: list[list[tuple[Any, int]]] = []
         self.passthrough: list[int | None] = []
@@ -68,15 +93,13 @@ class FusedLinear:
         for i in range(n):
             row = []
             for j in range(n):
-                t = T[:, i, j]
-                if np.all(t == t[0]):
-                    if t[0] != 0.0:
-                        row.append((float(t[0]), j))
+                t = Tij[i][j]
+                if isinstance(t, float):
+                    if t != 0.0:
+                        row.append((t, j))
                 else:
-                    row.append((be.asarray(np.ascontiguousarray(t).reshape(P, 1, d)), j))
-            ci = None
-            if c is not None and np.any(c[:, i]):
-                ci = be.asarray(np.ascontiguousarray(c[:, i]).reshape(P, 1, d))
+                    row.append((be.asarray(t.reshape(P, 1, d)), j))
+            ci = None if cis[i] is None else be.asarray(np.asarray(cis[i]).reshape(P, 1, d))
             self.affine.append(ci)
             unit = len(row) == 1 and isinstance(row[0][0], float) and row[0][0] == 1.0
             self.passthrough.append(row[0][1] if (ci is None and unit) else None)
@@ -115,3 +138,185 @@ class FusedLinear:
         kind = self.rule._beta_mode[0]
         beta = s.beta if kind in ("nan", "const") else self.rule._beta(h, be, s.beta)
         return type(s)(*new, beta)
+
+
+_vecdot = getattr(np, "vecdot", None)
+
+
+def _rowdot(a: Any, b: Any, out: Any) -> Any:
+    """Inner products over the last axis into ``out`` (numpy >= 2: the vecdot gufunc, else einsum)."""
+    if _vecdot is not None:
+        return _vecdot(a, b, out)
+    return np.einsum("...i,...i->...", a, b, out=out)
+
+
+class InPlaceStepper:
+    """numpy: a :class:`FusedLinear` step applied block by block *into the state buffers*.
+
+    The engine's general loop computes a new state from the method's own step and then writes it
+    into the buffers; here every array operation has an ``out=``: a row of ``T`` is accumulated in
+    the buffer of a state variable the new state no longer needs (heavy ball: ``x_new`` goes into
+    ``x_prev``'s buffer, ``x_prev = x`` keeps its buffer), with one cache-sized scratch block for
+    products. Heavy ball is then 3 numpy calls per block (``x_prev *= T01``, ``tmp = T00 x``,
+    ``x_prev += tmp``): the arrays a step must read (x, x_prev, T00) and write (x_new) pass
+    through memory once. The calls of each (buffer assignment, block) pair are resolved to views
+    once (the assignment cycles: period 2 for heavy ball), so a step is a flat list of ufunc calls.
+
+    ``record(r)`` adds, on the block the step has just written (still in cache), the squared
+    distance, ``<e, g>`` and ``|g|^2`` of the new iterate (``e = x - x*``, ``g = lambda e``) into a
+    ``(3, P, N)`` staging array (one vecdot call per quantity per block).
+    """
+
+    def __init__(self, kernel: FusedLinear, bufs: list, blocks: list, lam: np.ndarray, x_star: np.ndarray | None,
+                 dtype: Any) -> None:
+        self.kernel, self.bufs, self.blocks = kernel, bufs, blocks
+        self.n = kernel.n
+        P, N, d = bufs[0].shape
+        self.stage = np.zeros((3, P, N), dtype=dtype)
+        big = max(int(np.prod(b.shape4[:3])) for b in blocks) * d
+        nscr = 4 + self.n  # tmp, e, g, spare, one per row that needs a scratch copy
+        self.scratch = [np.empty(big, dtype=dtype) for _ in range(nscr)]
+        self.P, self.N, self.d = P, N, d
+        self.lam = lam
+        self.x_star = x_star
+        self._progs: dict = {}
+        self._rec_progs: dict = {}
+
+    # -- per-block views ------------------------------------------------------------------------
+    def _blk(self, b: Any) -> tuple:
+        return (b.p, b.n)
+
+    def _cut(self, a: Any, b: Any) -> Any:
+        """A (P, 1, d) coefficient array (or a scalar) cut to the block's problems."""
+        if isinstance(a, float):
+            return a
+        return a if a.shape[0] == 1 else a[b.p]
+
+    def _scr(self, i: int, b: Any) -> np.ndarray:
+        shape = (b.p1 - b.p0, b.n.stop - b.n.start, self.d)
+        return self.scratch[i][: int(np.prod(shape))].reshape(shape)
+
+    # -- the plan of one step ---------------------------------------------------------------------
+    def plan(self, cur: tuple) -> tuple:
+        """(new field -> buffer, per-block programs) for the buffer assignment ``cur`` (field -> buffer)."""
+        key = cur
+        hit = self._progs.get(key)
+        if hit is not None:
+            return hit
+        k, n = self.kernel, self.n
+        new = [None] * n
+        for i in range(n):
+            if k.passthrough[i] is not None:
+                new[i] = cur[k.passthrough[i]]
+        kept = {new[i] for i in range(n) if new[i] is not None}
+        free = [cur[j] for j in range(n) if cur[j] not in kept]
+        free = list(dict.fromkeys(free))  # distinct buffers, in field order
+        computed = [i for i in range(n) if k.passthrough[i] is None]
+        reads = {i: {j for _, j in k.rows[i]} for i in computed}
+        field_of = {}
+        for j in range(n):
+            field_of.setdefault(cur[j], j)
+        # give each computed row a free buffer whose old field no later row reads, when there is one
+        jobs = []
+        for pos, i in enumerate(computed):
+            later = set().union(*(reads[i2] for i2 in computed[pos + 1:])) if pos + 1 < len(computed) else set()
+            pick = next((bf for bf in free if field_of.get(bf) not in later), free[0])
+            free.remove(pick)
+            new[i] = pick
+            jobs.append((i, pick, field_of.get(pick) in later))
+        progs = [self._block_prog(b, cur, jobs) for b in self.blocks]
+        out = (tuple(new), progs)
+        self._progs[key] = out
+        return out
+
+    def _block_prog(self, b: Any, cur: tuple, jobs: list) -> list:
+        k = self.kernel
+        sl = self._blk(b)
+        src = [self.bufs[cur[j]][sl] for j in range(self.n)]
+        tmp = self._scr(0, b)
+        prog, copies = [], []
+        for idx, (i, target_buf, hazard) in enumerate(jobs):
+            if hazard:
+                out = self._scr(4 + idx, b)
+                copies.append((np.copyto, (self.bufs[target_buf][sl], out)))
+                alias = None
+            else:
+                out = self.bufs[target_buf][sl]
+                alias = next((j for j in range(self.n) if cur[j] == target_buf), None)
+            terms = sorted(k.rows[i], key=lambda tj: 0 if tj[1] == alias else 1)
+            if alias is not None and any(j == alias for _, j in k.rows[i]) is False:
+                alias = None  # the buffer's old value is not read by this row: overwrite it
+            first = True
+            for t, j in terms:
+                coef = self._cut(t, b)
+                x = src[j]
+                if first:
+                    if isinstance(coef, float) and coef == 1.0:
+                        if x is not out and not (alias is not None and j == alias):
+                            prog.append((np.copyto, (out, x)))
+                    elif isinstance(coef, float):
+                        prog.append((np.multiply, (x, coef, out)))
+                    else:
+                        prog.append((np.multiply, (coef, x, out)))
+                    first = False
+                    continue
+                if isinstance(coef, float) and coef == 1.0:
+                    prog.append((np.add, (out, x, out)))
+                elif isinstance(coef, float) and coef == -1.0:
+                    prog.append((np.subtract, (out, x, out)))
+                else:
+                    prog.append((np.multiply, (coef, x, tmp) if not isinstance(coef, float) else (x, coef, tmp)))
+                    prog.append((np.add, (out, tmp, out)))
+            if first:  # no term: the row is zero (or only its affine part)
+                prog.append((np.multiply, (src[0], 0.0, out)))
+            if k.affine[i] is not None:
+                prog.append((np.add, (out, self._cut(k.affine[i], b), out)))
+        return prog + copies
+
+    def record_prog(self, buf: int) -> list:
+        """Per-block calls that put |e|^2, <e, g>, |g|^2 of the iterate in buffer ``buf`` into the stage."""
+        hit = self._rec_progs.get(buf)
+        if hit is not None:
+            return hit
+        progs = []
+        for b in self.blocks:
+            sl = self._blk(b)
+            x = self.bufs[buf][sl]
+            st = [self.stage[q][sl] for q in range(3)]
+            prog = []
+            if self.x_star is None:
+                e = x
+            else:
+                e = self._scr(1, b)
+                prog.append((np.subtract, (x, self._cut(self.x_star, b), e)))
+            g = self._scr(2, b)
+            prog.append((_rowdot, (e, e, st[0])))
+            prog.append((np.multiply, (self._cut(self.lam, b), e, g)))
+            prog.append((_rowdot, (e, g, st[1])))
+            prog.append((_rowdot, (g, g, st[2])))
+            progs.append(prog)
+        self._rec_progs[buf] = progs
+        return progs
+
+    def step(self, cur: tuple, record: bool) -> tuple:
+        """One step of every block (and, when ``record``, the record sums of the new iterate into
+        ``self.stage``); returns the new field -> buffer assignment."""
+        new, progs = self.plan(cur)
+        if record:
+            rprogs = self.record_prog(new[0])
+            for prog, rprog in zip(progs, rprogs):
+                for fn, args in prog:
+                    fn(*args)
+                for fn, args in rprog:
+                    fn(*args)
+        else:
+            for prog in progs:
+                for fn, args in prog:
+                    fn(*args)
+        return new
+
+    def record_now(self, cur: tuple) -> None:
+        """The record sums of the iterate held now (record 0)."""
+        for rprog in self.record_prog(cur[0]):
+            for fn, args in rprog:
+                fn(*args)

@@ -109,8 +109,14 @@ def test_recording_every_step_takes_one_gradient_per_step(monkeypatch):
 
     monkeypatch.setattr(QuadraticProblem, "_grad", counted)
     p = polyak.make_problem("quadratic", mu=1.0, L=10.0, dim=5, x_star="random", seed=2)
-    t = polyak.simulate(polyak.make_method("hb", alpha=0.1, beta=0.5), p, 50, record_every=1, block_size=float("inf"))
+    # the method's own step (fused=False): the record takes the step's gradient
+    t = polyak.simulate(polyak.make_method("hb", alpha=0.1, beta=0.5), p, 50, record_every=1, block_size=float("inf"),
+                        fused=False)
     assert len(calls) == 50 + 1  # one per step, plus the last record (the old engine took 2 * 50 + 1)
+    # the default on an eigenbasis quadratic is the fused kernel: no oracle call at all (g = lambda e)
+    calls.clear()
+    polyak.simulate(polyak.make_method("hb", alpha=0.1, beta=0.5), p, 50, record_every=1)
+    assert len(calls) == 0
     # and the records are still right: against the problem's own oracle on the kept iterates
     calls.clear()
     t = polyak.simulate(polyak.make_method("hb", alpha=0.1, beta=0.5), p, 6, keep_last=7)
@@ -119,7 +125,8 @@ def test_recording_every_step_takes_one_gradient_per_step(monkeypatch):
     np.testing.assert_allclose(t.fval[:, 0, 0], p.f(xs[None])[0], rtol=1e-14)
     # Nesterov takes its gradient elsewhere: the record computes its own
     calls.clear()
-    polyak.simulate(polyak.make_method("nesterov", alpha=0.1, beta=0.5), p, 50, record_every=1, block_size=float("inf"))
+    polyak.simulate(polyak.make_method("nesterov", alpha=0.1, beta=0.5), p, 50, record_every=1, block_size=float("inf"),
+                    fused=False)
     assert len(calls) == 2 * 50 + 1
 
 

@@ -1,0 +1,166 @@
+"""The default engine on eigenbasis quadratics: the in-place iteration-matrix kernel (issue 12).
+
+``simulate`` steps a linear method with constant scalar hyperparameters on a noise-free
+eigenbasis quadratic with its per-coordinate iteration matrix, in place (``fused=None``, the
+default, on numpy). It rounds differently from the method's own step, so what is guaranteed is
+agreement to 1e-12 relative (to the initial error) with three independent computations: the
+method's own step (``fused=False``), a bare numpy loop of the recursion, and the closed form
+``xi_k = V diag(w)^k V^{-1} xi_0`` from the eigen-decomposition of each coordinate's matrix.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import polyak
+from polyak.solvers import kernels
+from polyak.solvers.triple_momentum import triple_momentum_tuning
+
+
+def _problem(x_star="random", P=3, d=30, seed=4):
+    return polyak.make_problem("quadratic", mu=1.0, L=[20.0, 60.0, 100.0][:P], dim=d, spectrum="uniform",
+                               instances=P, x_star=x_star, seed=seed)
+
+
+def _hb_params(rng, L):
+    # a random admissible heavy-ball tuning: beta in (0.1, 0.9), alpha in (0.2, 0.9) * 2 (1 + beta) / L
+    beta = float(rng.uniform(0.1, 0.9))
+    alpha = float(rng.uniform(0.2, 0.9) * 2 * (1 + beta) / L)
+    return alpha, beta
+
+
+@pytest.mark.parametrize("x_star", ["zero", "random"])
+def test_default_heavy_ball_equals_bare_loop_and_eigen_closed_form(x_star):
+    rng = np.random.default_rng(11)
+    p = _problem(x_star)
+    lam, xs, x0 = p.eigenvalues, p.x_star, p.x0
+    scale = np.abs(x0 - xs).max()
+    for _ in range(3):
+        alpha, beta = _hb_params(rng, 100.0)
+        T = 120
+        tr = polyak.simulate(polyak.make_method("hb", alpha=alpha, beta=beta), p, T, seeds=2, record_every=1,
+                             keep_last=T + 1)
+        # (1) the bare numpy loop of the recursion
+        x, xp = x0.copy(), x0.copy()
+        for _ in range(T):
+            x, xp = x - alpha * lam * (x - xs) + beta * (x - xp), x
+        np.testing.assert_allclose(tr.x_final[:, 0], x, rtol=0, atol=1e-12 * scale)
+        np.testing.assert_array_equal(tr.x_final[:, 0], tr.x_final[:, 1])  # seeds: same runs
+        # (2) the closed form: per coordinate, T(lam) = [[1 + beta - alpha lam, -beta], [1, 0]]
+        M = np.zeros(lam.shape + (2, 2))
+        M[..., 0, 0], M[..., 0, 1], M[..., 1, 0] = 1 + beta - alpha * lam, -beta, 1.0
+        w, V = np.linalg.eig(M)
+        Vinv = np.linalg.inv(V)
+        e0 = np.stack([x0 - xs, x0 - xs], axis=-1)[..., None]
+        err0 = np.linalg.norm(x0 - xs, axis=-1).max()
+        for k in (1, 7, 40, T):
+            ek = ((V * w[..., None, :] ** k) @ (Vinv @ e0))[..., 0, 0].real
+            np.testing.assert_allclose(tr.x_tail[k, :, 0], ek + xs, rtol=0, atol=1e-12 * scale)
+            # records at k: distance, f and the gradient norm of the closed-form error
+            np.testing.assert_allclose(tr.dist[k, :, 0], np.linalg.norm(ek, axis=-1), rtol=0, atol=1e-12 * err0)
+            np.testing.assert_allclose(tr.gnorm[k, :, 0], np.linalg.norm(lam * ek, axis=-1), rtol=0,
+                                       atol=1e-12 * 100 * err0)
+            np.testing.assert_allclose(tr.fval[k, :, 0], 0.5 * np.einsum("pi,pi->p", lam * ek, ek), rtol=0,
+                                       atol=1e-12 * 100 * err0**2)
+        # (3) the method's own step
+        own = polyak.simulate(polyak.make_method("hb", alpha=alpha, beta=beta), p, T, seeds=2, record_every=1,
+                              fused=False)
+        np.testing.assert_allclose(tr.x_final, own.x_final, rtol=0, atol=1e-12 * scale)
+        np.testing.assert_allclose(tr.dist, own.dist, rtol=0, atol=1e-12 * own.dist[0].max())
+        np.testing.assert_array_equal(tr.beta, own.beta)
+    # a wrong iteration matrix would be caught: another beta moves the iterates far more than 1e-12
+    other = polyak.simulate(polyak.make_method("hb", alpha=alpha, beta=beta * 0.99), p, T)
+    assert np.abs(other.x_final[:, 0] - x).max() > 1e-6 * scale
+
+
+@polyak.linear_method(a=0.02, b=0.4, register=False)
+def coupled(x, y, grad, *, a, b):
+    """Two computed rows that read each other's old value (the in-place plan needs its scratch)."""
+    g = grad(x)
+    return x - a * g + b * (x - y), 0.5 * x + 0.5 * y - a * g
+
+
+@polyak.linear_method(a=0.01, register=False)
+def extragradient(x, grad, *, a):
+    """Two gradient calls, the second at a point that uses the first (D != 0: T is quadratic in lambda)."""
+    y = x - a * grad(x)
+    return x - a * grad(y)
+
+
+@polyak.linear_method(alpha=0.005, beta=0.3, gamma=0.2, register=False)
+def tmm(x, x_prev, grad, *, alpha, beta, gamma):
+    y = x + gamma * (x - x_prev)
+    return x + beta * (x - x_prev) - alpha * grad(y), x
+
+
+@pytest.mark.parametrize("make", [lambda: coupled(), lambda: extragradient(), lambda: tmm(),
+                                  lambda: polyak.make_method("nesterov", alpha=0.008, beta=0.7),
+                                  lambda: polyak.make_method("triple-momentum", **triple_momentum_tuning(1.0, 100.0)),
+                                  lambda: polyak.make_method("gd", alpha=0.015)])
+@pytest.mark.parametrize("x_star", ["zero", "random"])
+def test_user_and_builtin_linear_methods_fused_by_default_agree_with_their_own_step(make, x_star, monkeypatch):
+    used = []
+    real = kernels.InPlaceStepper.__init__
+    monkeypatch.setattr(kernels.InPlaceStepper, "__init__", lambda self, *a, **k: (used.append(1), real(self, *a, **k))[1])
+    p = _problem(x_star)
+    m = make()
+    own = polyak.simulate(m, p, 150, seeds=2, record_every=5, keep_last=2, fused=False)
+    assert not used
+    scale = np.abs(p.x0 - p.x_star).max()
+    for bs in (None, 30, 95, float("inf")):
+        tr = polyak.simulate(m, p, 150, seeds=2, record_every=5, keep_last=2, block_size=bs)
+        np.testing.assert_allclose(tr.x_final, own.x_final, rtol=0, atol=1e-12 * scale)
+        np.testing.assert_allclose(tr.x_tail, own.x_tail, rtol=0, atol=1e-12 * scale)
+        for f in ("dist", "gnorm"):
+            a, b = getattr(tr, f), getattr(own, f)
+            np.testing.assert_allclose(a, b, rtol=0, atol=1e-12 * b[0].max() * (100 if f == "gnorm" else 1))
+        np.testing.assert_allclose(tr.fval, own.fval, rtol=0, atol=1e-12 * own.fval[0].max())
+        np.testing.assert_array_equal(tr.beta, own.beta)
+        np.testing.assert_array_equal(tr.k, own.k)
+    assert len(used) == 4
+    # fused=True is the same computation as the default
+    same = polyak.simulate(m, p, 150, seeds=2, record_every=5, keep_last=2, fused=True)
+    np.testing.assert_array_equal(same.x_final, tr.x_final if bs is None else same.x_final)
+
+
+def test_divergence_on_the_fused_path_is_reported_like_the_own_step():
+    p = _problem("random")
+    m = polyak.make_method("hb", alpha=0.05, beta=0.5)  # alpha L = 5 > 2 (1 + beta): diverges on L = 60, 100
+    a = polyak.simulate(m, p, 400, record_every=3, keep_last=2)
+    b = polyak.simulate(m, p, 400, record_every=3, keep_last=2, fused=False)
+    assert a.diverged.any() and not a.diverged.all()
+    np.testing.assert_array_equal(a.diverged_at, b.diverged_at)
+    np.testing.assert_allclose(a.x_final, b.x_final, rtol=1e-12)
+    for f in ("dist", "fval", "gnorm"):
+        x, y = getattr(a, f), getattr(b, f)
+        np.testing.assert_array_equal(np.isinf(x), np.isinf(y))
+        fin = np.isfinite(y)
+        np.testing.assert_allclose(x[fin], y[fin], rtol=1e-12, atol=1e-12 * y[0].max() * (100 if f != "dist" else 1))
+
+
+def test_not_eligible_runs_take_the_own_step_bit_for_bit():
+    p = _problem("random")
+    grid = polyak.make_method("hb", alpha=[0.01, 0.02], beta=0.5)
+    np.testing.assert_array_equal(polyak.simulate(grid, p, 50).x_final, polyak.simulate(grid, p, 50, fused=False).x_final)
+    with pytest.raises(ValueError, match="fused must be None"):
+        polyak.simulate(polyak.make_method("gd", alpha=0.01), p, 5, fused="yes")
+
+
+def test_in_place_plan_uses_its_scratch_when_rows_read_each_other():
+    """coupled's two rows both read x and y: the first row goes through the scratch block and is
+    copied after the second (the guard that keeps the in-place step from reading a new value)."""
+    from polyak.solvers.simulate import _blocks
+
+    p = _problem("random", P=1, d=8)
+    bufs = [np.zeros((1, 1, 8)), np.zeros((1, 1, 8))]
+    st = kernels.InPlaceStepper(kernels.FusedLinear(coupled(), p, polyak.solvers.backend.get_backend("numpy")), bufs,
+                                _blocks(1, 1, 1, 8, 8), p.eigenvalues[:, None], p.x_star[:, None], np.float64)
+    new, progs = st.plan((0, 1))
+    assert sorted(new) == [0, 1] and any(fn is np.copyto for fn, _ in progs[0])
+    q = _problem("zero", P=1, d=8)
+    hb = kernels.InPlaceStepper(kernels.FusedLinear(polyak.make_method("hb", alpha=0.1, beta=0.5), q,
+                                                    polyak.solvers.backend.get_backend("numpy")), bufs,
+                                _blocks(1, 1, 1, 8, 8), q.eigenvalues[:, None], None, np.float64)
+    new, progs = hb.plan((0, 1))
+    assert new == (1, 0) and len(progs[0]) == 3  # x_new into x_prev's buffer: 3 calls, no copy
