@@ -162,8 +162,8 @@ class InPlaceStepper:
     through memory once. The calls of each (buffer assignment, block) pair are resolved to views
     once (the assignment cycles: period 2 for heavy ball), so a step is a flat list of ufunc calls.
 
-    ``record(r)`` adds, on the block the step has just written (still in cache), the squared
-    distance, ``<e, g>`` and ``|g|^2`` of the new iterate (``e = x - x*``, ``g = lambda e``) into a
+    With ``record``, ``step`` adds, on the block the step has just written (still in cache), the squared
+    distance, ``<e, g>`` and ``<g, g>`` of the new iterate (``e = x - x*``, ``g = lambda e``) into a
     ``(3, P, N)`` staging array (one vecdot call per quantity per block).
     """
 
@@ -224,7 +224,7 @@ class InPlaceStepper:
             free.remove(pick)
             new[i] = pick
             jobs.append((i, pick, field_of.get(pick) in later))
-        progs = [self._block_prog(b, cur, jobs) for b in self.blocks]
+        progs = [self._block_prog(b, cur, jobs) for b in self.blocks] if self.blocks else []
         out = (tuple(new), progs)
         self._progs[key] = out
         return out
@@ -274,7 +274,7 @@ class InPlaceStepper:
         return prog + copies
 
     def record_prog(self, buf: int) -> list:
-        """Per-block calls that put |e|^2, <e, g>, |g|^2 of the iterate in buffer ``buf`` into the stage."""
+        """Per-block calls that put ``<e, e>``, ``<e, g>``, ``<g, g>`` of the iterate in buffer ``buf`` into the stage."""
         hit = self._rec_progs.get(buf)
         if hit is not None:
             return hit
@@ -298,7 +298,10 @@ class InPlaceStepper:
         self._rec_progs[buf] = progs
         return progs
 
-    def step(self, cur: tuple, record: bool) -> tuple:
+    #: the record sums go into ``self.stage`` (``<e, e>``, ``<e, g>``, ``<g, g>``)
+    direct = False
+
+    def step(self, cur: tuple, record: bool, into: Any = None) -> tuple:
         """One step of every block (and, when ``record``, the record sums of the new iterate into
         ``self.stage``); returns the new field -> buffer assignment."""
         new, progs = self.plan(cur)
@@ -320,3 +323,220 @@ class InPlaceStepper:
         for rprog in self.record_prog(cur[0]):
             for fn, args in rprog:
                 fn(*args)
+
+
+# -- a compiled kernel (numba, optional: pip install 'polyak[fast]') ------------------------------------
+#: "auto": the compiled kernel when numba is installed, the run is float64 and the state has at least
+#: NUMBA_MIN_ELEMENTS elements per array; True: whenever numba is installed (float64); False: never.
+#: The environment variable POLYAK_NUMBA=0 sets False.
+USE_NUMBA: Any = "auto"
+NUMBA_MIN_ELEMENTS = 1 << 16
+_COMPILED: dict = {}
+
+
+def importlib_find(name: str) -> bool:
+    """Whether module ``name`` can be imported (without importing it)."""
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None
+
+
+def numba_wanted(size: int, dtype: Any) -> bool:
+    """Whether ``simulate`` steps this in-place run with the compiled kernel (see ``USE_NUMBA``)."""
+    import os
+
+    mode = USE_NUMBA
+    if os.environ.get("POLYAK_NUMBA", "").strip() in ("0", "false", "False", "no"):
+        mode = False
+    if mode is False or np.dtype(dtype) != np.float64:
+        return False
+    if not importlib_find("numba"):
+        return False
+    return mode is True or size >= NUMBA_MIN_ELEMENTS
+
+
+def _poly(coefs: list, names: list, var: str = "l") -> str:
+    """Horner form of sum_k coefs[k] var^k with the nonzero coefficients named ``names[k]``."""
+    top = max((k for k, c in enumerate(coefs) if c != 0.0), default=-1)
+    if top < 0:
+        return "0.0"
+    expr = names[top]
+    for k in range(top - 1, -1, -1):
+        expr = f"({names[k]} + {var} * {expr})" if coefs[k] != 0.0 else f"({var} * {expr})"
+    return expr
+
+
+def numba_source(kernel: FusedLinear, computed: list, has_xs: bool, rec_field_src: Any) -> tuple[str, list]:
+    """Python source of a numba kernel for ``kernel``'s structure, and the coefficient vector it takes.
+
+    The kernel reads, per element, lambda (and x*), the n state values, evaluates the entries of
+    T(lambda) (and c(lambda)) in registers from their polynomial coefficients, writes the computed
+    rows into their target arrays after every read of that element (so a target may be an input),
+    and, when ``rec``, sums ``<e, e>``, ``<e, g>``, ``<g, g>`` of the new iterate (``e = x - x*``,
+    ``g = lambda e``).
+    Only the structure (which entries are nonzero, their degrees) is in the source; the values
+    are the vector ``cf``, so one compiled kernel serves every hyperparameter value.
+    """
+    n = kernel.n
+    Q, q = kernel.Q, kernel.q
+    cf: list = []
+
+    def names_for(coefs: list) -> list:
+        out = []
+        for c in coefs:
+            if c != 0.0:
+                out.append(f"c{len(cf)}")
+                cf.append(float(c))
+            else:
+                out.append(None)
+        return out
+
+    body = []
+    for o, i in enumerate(computed):
+        terms = []
+        for j in range(n):
+            coefs = [float(Qk[i, j]) for Qk in Q]
+            if all(c == 0.0 for c in coefs):
+                continue
+            terms.append(f"{_poly(coefs, names_for(coefs))} * v{j}")
+        if has_xs:
+            coefs = [float(qk[i]) for qk in q]
+            if any(c != 0.0 for c in coefs):
+                terms.append(f"{_poly(coefs, names_for(coefs))} * xsv")
+        body.append(f"w{o} = " + (" + ".join(terms) if terms else "0.0"))
+    if rec_field_src[0] == "computed":
+        x_new = f"o{rec_field_src[1]}"
+    else:
+        x_new = f"s{rec_field_src[1]}"
+    args = ", ".join(["lam", "xs"] + [f"s{j}" for j in range(n)] + [f"o{o}" for o in range(len(computed))]
+                     + ["cf", "rec", "st0", "st1", "st2"])
+    lines = [
+        "import numba",
+        "",
+        "",
+        "@numba.njit(cache=True, fastmath={'reassoc', 'contract', 'nsz'}, boundscheck=False)",
+        f"def kernel({args}):",
+        "    P, N, D = s0.shape",
+        "    PL = lam.shape[0]",
+    ]
+    lines += [f"    c{k} = cf[{k}]" for k in range(len(cf))]
+
+    ind = "        "
+    lines += [
+        "    for p in range(P):",
+        "        pl = p if PL > 1 else 0",
+        "        for r in range(N):",
+        f"{ind}    for i in range(D):",
+        f"{ind}        l = lam[pl, 0, i]",
+    ]
+    if has_xs:
+        lines.append(f"{ind}        xsv = xs[pl, 0, i]")
+    lines += [f"{ind}        v{j} = s{j}[p, r, i]" for j in range(n)]
+    lines += [f"{ind}        " + b for b in body]
+    lines += [f"{ind}        o{o}[p, r, i] = w{o}" for o in range(len(computed))]
+    # the record sums in a second loop over the row just written (in L1): a loop of its own
+    # vectorises, a sum inside the step's loop (whose output may alias an input) does not
+    lines += [
+        f"{ind}    if rec:",
+        f"{ind}        a0 = 0.0",
+        f"{ind}        a1 = 0.0",
+        f"{ind}        a2 = 0.0",
+        f"{ind}        for i in range(D):",
+        f"{ind}            e = {x_new}[p, r, i]" + (" - xs[pl, 0, i]" if has_xs else ""),
+        f"{ind}            g = lam[pl, 0, i] * e",
+        f"{ind}            a0 += e * e",
+        f"{ind}            a1 += e * g",
+        f"{ind}            a2 += g * g",
+        f"{ind}        st0[p, r] = a0",
+        f"{ind}        st1[p, r] = 0.5 * a1",
+        f"{ind}        st2[p, r] = a2",
+        "",
+    ]
+    return "\n".join(lines), cf
+
+
+def _compile(src: str) -> Any:
+    """The ``kernel`` function of ``src``, compiled by numba; cached in this process and on disk
+    (a source file under ``$POLYAK_CACHE_DIR`` or ``~/.cache/polyak/kernels``, numba's cache beside
+    it), so a structure is compiled once per machine. Falls back to an in-memory compile when the
+    cache directory is not writable."""
+    import hashlib
+    import importlib.util
+    import os
+    import sys
+
+    hit = _COMPILED.get(src)
+    if hit is not None:
+        return hit
+    digest = hashlib.sha1(src.encode()).hexdigest()[:20]
+    root = os.environ.get("POLYAK_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "polyak")
+    folder = os.path.join(root, "kernels")
+    fn = None
+    try:
+        os.makedirs(folder, exist_ok=True)
+        path = os.path.join(folder, f"k_{digest}.py")
+        if not os.path.exists(path):
+            tmp = f"{path}.{os.getpid()}.tmp"
+            with open(tmp, "w") as fh:
+                fh.write(src)
+            os.replace(tmp, path)
+        name = f"polyak_kernel_{digest}"
+        spec = importlib.util.spec_from_file_location(name, path)
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[name] = mod  # numba's cache re-imports the module by name when it loads the kernel
+        spec.loader.exec_module(mod)  # type: ignore[union-attr]
+        fn = mod.kernel
+    except OSError:
+        fn = None
+    if fn is None:  # no writable cache: compile in memory
+        import numba
+
+        ns: dict = {}
+        exec(compile(src.replace("cache=True", "cache=False"), f"<polyak kernel {digest}>", "exec"), ns)
+        fn = ns["kernel"]
+        assert isinstance(fn, numba.core.registry.CPUDispatcher)
+    _COMPILED[src] = fn
+    return fn
+
+
+class NumbaStepper(InPlaceStepper):
+    """The in-place step as one compiled pass per step (numba): every array is read once and the
+    new state written once, and the records of the new iterate are summed in registers on the
+    way (no extra pass: recording every step costs about what a step costs). The buffer
+    assignment is :class:`InPlaceStepper`'s; record 0 uses its numpy sums."""
+
+    def __init__(self, kernel: FusedLinear, bufs: list, blocks: list, lam: np.ndarray, x_star: np.ndarray | None,
+                 dtype: Any) -> None:
+        super().__init__(kernel, bufs, blocks, lam, x_star, dtype)
+        self._calls: dict = {}
+        self._step_blocks = []  # plans without numpy programs
+        self.lam_c = np.ascontiguousarray(lam)
+        self.xs_c = np.ascontiguousarray(x_star) if x_star is not None else np.zeros((1, 1, 1))
+        self.st = [self.stage[0], self.stage[1], self.stage[2]]
+
+    def _call(self, cur: tuple) -> tuple:
+        hit = self._calls.get(cur)
+        if hit is not None:
+            return hit
+        blocks, self.blocks = self.blocks, []
+        try:
+            new, _ = self.plan(cur)
+        finally:
+            self.blocks = blocks
+        k = self.kernel
+        computed = [i for i in range(self.n) if k.passthrough[i] is None]
+        src0 = ("computed", computed.index(0)) if 0 in computed else ("state", k.passthrough[0])
+        src, cf = numba_source(k, computed, self.x_star is not None, src0)
+        fn = _compile(src)
+        args = ([self.bufs[cur[j]] for j in range(self.n)] + [self.bufs[new[i]] for i in computed])
+        out = (new, fn, args, np.asarray(cf if cf else [0.0], dtype=np.float64))
+        self._calls[cur] = out
+        return out
+
+    #: the kernel writes the record sums where it is told (``into``), not into the stage
+    direct = True
+
+    def step(self, cur: tuple, record: bool, into: Any = None) -> tuple:
+        new, fn, args, cf = self._call(cur)
+        fn(self.lam_c, self.xs_c, *args, cf, record, *(into if into is not None else self.st))
+        return new

@@ -686,12 +686,13 @@ def _run_in_place(kernel, rule, state, bufs, consts, bound, be, P, N, S, d, step
                   keep_last, progress, block_size, method, problem, seed_list, grid) -> Trajectory:
     """The numpy loop of the fused kernel: every step in place (:class:`~polyak.solvers.kernels.InPlaceStepper`),
     the records (distance, f, gradient norm) summed on each block right after its step."""
-    from .kernels import InPlaceStepper
+    from .kernels import InPlaceStepper, NumbaStepper, numba_wanted
 
     blocks = _blocks(P, 1, S, d, block_size)
     lam = np.asarray(bound.data["lam"])  # (P, 1, d)
     xs = None if (bound.x_star is None or not np.any(problem.x_star)) else np.asarray(bound.x_star)
-    stepper = InPlaceStepper(kernel, bufs, blocks, lam, xs, bufs[0].dtype)
+    kind_ = NumbaStepper if numba_wanted(P * N * d, bufs[0].dtype) else InPlaceStepper
+    stepper = kind_(kernel, bufs, blocks, lam, xs, bufs[0].dtype)
     fields = type(state)
     n = kernel.n
     beta0 = state.beta
@@ -701,18 +702,22 @@ def _run_in_place(kernel, rule, state, bufs, consts, bound, be, P, N, S, d, step
     rec = _Recorder(bound, be, P, N, d, R, divergence, keep_last)
     stage = stepper.stage
 
-    def commit(cur: tuple, beta: Any) -> None:
+    rows = (rec.rows["dist"], rec.rows["fval"], rec.rows["gnorm"])
+
+    def commit(cur: tuple, beta: Any, staged: bool) -> None:
         r = rec.r
-        rec.rows["dist"][r] = stage[0]
-        np.multiply(stage[1], 0.5, out=rec.rows["fval"][r])
-        rec.rows["gnorm"][r] = stage[2]
+        if staged:
+            rows[0][r] = stage[0]
+            np.multiply(stage[1], 0.5, out=rows[1][r])
+            rows[2][r] = stage[2]
         rec.end_record(fields(*[bufs[c] for c in cur], beta))
         rec.end_finish()
 
     cur = tuple(range(n))
     rec.start(0)
     stepper.record_now(cur)
-    commit(cur, beta0)
+    commit(cur, beta0, True)
+    direct = stepper.direct
     it: Iterable[int] = range(steps)
     if progress:
         from tqdm.auto import tqdm
@@ -720,9 +725,12 @@ def _run_in_place(kernel, rule, state, bufs, consts, bound, be, P, N, S, d, step
         it = tqdm(it, desc=f"{method.name} on {problem.name}", leave=False)
     for k in it:
         recording = (k + 1) % record_every == 0 or k + 1 == steps
-        cur = stepper.step(cur, recording)
         if recording:
             rec.start(k + 1)
-            commit(cur, beta1)
+            r = rec.r
+            cur = stepper.step(cur, True, (rows[0][r], rows[1][r], rows[2][r]) if direct else None)
+            commit(cur, beta1, not direct)
+        else:
+            cur = stepper.step(cur, False)
     out_shape = (P,) + tuple(grid) + (S,)
     return rec.trajectory(bufs[cur[0]], out_shape, method, problem, seed_list, be.name, tuple(grid))

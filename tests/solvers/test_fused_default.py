@@ -99,7 +99,15 @@ def tmm(x, x_prev, grad, *, alpha, beta, gamma):
                                   lambda: polyak.make_method("triple-momentum", **triple_momentum_tuning(1.0, 100.0)),
                                   lambda: polyak.make_method("gd", alpha=0.015)])
 @pytest.mark.parametrize("x_star", ["zero", "random"])
-def test_user_and_builtin_linear_methods_fused_by_default_agree_with_their_own_step(make, x_star, monkeypatch):
+@pytest.mark.parametrize("compiled", [False, True], ids=["numpy", "numba"])
+def test_user_and_builtin_linear_methods_fused_by_default_agree_with_their_own_step(make, x_star, compiled,
+                                                                                     monkeypatch):
+    if compiled:
+        pytest.importorskip("numba")
+    monkeypatch.setattr(kernels, "USE_NUMBA", compiled)
+    kinds = []
+    real_step = kernels.NumbaStepper.step
+    monkeypatch.setattr(kernels.NumbaStepper, "step", lambda self, *a, **k: (kinds.append(1), real_step(self, *a, **k))[1])
     used = []
     real = kernels.InPlaceStepper.__init__
     monkeypatch.setattr(kernels.InPlaceStepper, "__init__", lambda self, *a, **k: (used.append(1), real(self, *a, **k))[1])
@@ -119,6 +127,7 @@ def test_user_and_builtin_linear_methods_fused_by_default_agree_with_their_own_s
         np.testing.assert_array_equal(tr.beta, own.beta)
         np.testing.assert_array_equal(tr.k, own.k)
     assert len(used) == 4
+    assert bool(kinds) == compiled  # the compiled kernel ran exactly when asked for
     # fused=True is the same computation as the default
     same = polyak.simulate(m, p, 150, seeds=2, record_every=5, keep_last=2, fused=True)
     np.testing.assert_array_equal(same.x_final, tr.x_final if bs is None else same.x_final)
@@ -164,3 +173,35 @@ def test_in_place_plan_uses_its_scratch_when_rows_read_each_other():
                                 _blocks(1, 1, 1, 8, 8), q.eigenvalues[:, None], None, np.float64)
     new, progs = hb.plan((0, 1))
     assert new == (1, 0) and len(progs[0]) == 3  # x_new into x_prev's buffer: 3 calls, no copy
+
+
+def test_when_the_compiled_kernel_is_used(monkeypatch):
+    monkeypatch.setattr(kernels, "USE_NUMBA", "auto")
+    monkeypatch.delenv("POLYAK_NUMBA", raising=False)
+    have = kernels.importlib_find("numba")
+    assert kernels.numba_wanted(1 << 20, np.float64) == have
+    assert not kernels.numba_wanted(100, np.float64)  # small runs: numpy (no compile)
+    assert not kernels.numba_wanted(1 << 20, np.float32)  # float32: numpy (same rounding as the own step's dtype)
+    monkeypatch.setenv("POLYAK_NUMBA", "0")
+    assert not kernels.numba_wanted(1 << 20, np.float64)
+    monkeypatch.delenv("POLYAK_NUMBA")
+    monkeypatch.setattr(kernels, "USE_NUMBA", True)
+    assert kernels.numba_wanted(100, np.float64) == have
+    monkeypatch.setattr(kernels, "USE_NUMBA", False)
+    assert not kernels.numba_wanted(1 << 20, np.float64)
+
+
+def test_compiled_kernel_without_a_writable_cache_compiles_in_memory(monkeypatch, tmp_path):
+    pytest.importorskip("numba")
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    monkeypatch.setenv("POLYAK_CACHE_DIR", str(blocker))  # makedirs(<file>/kernels) fails: OSError
+    monkeypatch.setattr(kernels, "_COMPILED", {})
+    monkeypatch.setattr(kernels, "USE_NUMBA", True)
+    p = _problem("random", P=2, d=6)
+    m = extragradient(a=0.013)
+    tr = polyak.simulate(m, p, 40, record_every=4)
+    own = polyak.simulate(m, p, 40, record_every=4, fused=False)
+    np.testing.assert_allclose(tr.x_final, own.x_final, rtol=0, atol=1e-12 * np.abs(p.x0 - p.x_star).max())
+    (fn,) = kernels._COMPILED.values()
+    assert not fn.targetoptions.get("cache", False) and not list(tmp_path.glob("**/*.py"))
