@@ -1,20 +1,30 @@
 """Engine benchmark: heavy ball on B = 1024 eigenbasis quadratics of d = 1000 for 1000 steps.
 
 Compared in one process (ratios, not absolute times, are the result):
-  (a) polyak's engine, ``simulate`` with records only at the end, and (a') recording every step
-      (distance, f, gradient norm, beta: the record reuses the gradient the step computes);
-      then fused=True (the iteration-matrix kernel of solvers/kernels.py) and one block of runs;
-  (b) what a user would otherwise write: a Python loop stepping ``torch.optim.SGD`` once per problem
-      (timed on a subset of problems and steps, reported per problem-step, then scaled to the batch);
-  (c) a bare vectorised numpy loop doing only the arithmetic of the same steps;
   (m) the memory bound: the bytes a heavy-ball step must move (read x, x_prev, the eigenvalues,
       write x: 4 arrays of B x d float64) at the bandwidth of ``np.add(x, y, out=z)`` on arrays of
       the same size, measured here (3 arrays per add);
+  (a) polyak's engine as a user calls it, ``simulate`` with records only at the end: the default,
+      which on an eigenbasis quadratic is the in-place iteration-matrix kernel (compiled with
+      numba when ``polyak[fast]`` is installed, else the numpy kernel), and (a') recording every
+      step (distance, f, gradient norm, beta); the same with the numpy kernel forced
+      (``kernels.USE_NUMBA = False``); the method's own step (``fused=False``, the general path
+      every other method takes) and one block of it;
+  (u) a user-defined linear method (``@polyak.linear_method``, a heavy ball with a gradient at an
+      extrapolated point, the same bytes per step) with the default and with its own step;
+  (b) what a user would otherwise write: a Python loop stepping ``torch.optim.SGD`` once per problem
+      (timed on a subset of problems and steps, reported per problem-step, then scaled to the batch);
+  (c) a bare vectorised numpy loop doing only the arithmetic of the same steps;
+  (k) the kernel choice: one heavy-ball step on the same arrays written with numexpr (if
+      installed), blocked numpy with ``out=``, torch CPU in place, and numba, each per step over
+      the memory bound;
 And with a dense Hessian shared by the batch: the engine against the bare matrix product per step.
 
 Times are CPU seconds of this process (``time.process_time``, best of ``--repeat``): on a machine
-shared with other jobs they are far more stable than wall time (both are printed); torch runs on one
-thread so that its CPU time is comparable. The load average is printed next to them.
+shared with other jobs they are far more stable than wall time (both are printed); torch, numexpr
+and BLAS run on one thread so that CPU time is comparable. The load average is printed next to them.
+Every ratio in the JSON's "ratios (CPU time)" is named ``X_over_Y`` (X's CPU time divided by Y's);
+"targets" says which ratio each target of issue 12 is about and whether it is met in this run.
 
 Usage: python benchmarks/engine.py [--quick] [--backend numpy|torch] [--device cuda] [--steps T]
 Writes a JSON summary to stdout; BENCHMARKS.md records the numbers with the machine.
@@ -44,6 +54,60 @@ def best_of(fn, repeat=3):
         wall.append(time.perf_counter() - w0)
     print(f"  {getattr(fn, '__name__', 'fn')}: cpu {min(cpu):.3f} s, wall {min(wall):.3f} s", file=sys.stderr, flush=True)
     return min(cpu), min(wall)
+
+
+def kernel_choice(lam: np.ndarray, alpha: float, beta: float, repeat: int) -> dict:
+    """ms per heavy-ball step ``x_new = T00 x - beta x_prev`` (T00 = 1 + beta - alpha lam) on the
+    benchmark's arrays, written with each candidate: numexpr (one call), numpy blocked with out=
+    (3 calls per 16 rows), torch CPU in place (``x_prev.mul_(-beta).addcmul_(T00, x)``), numba."""
+    B, d = lam.shape
+    rng = np.random.default_rng(1)
+    x, xp = rng.standard_normal((2, B, d))
+    T00 = 1 + beta - alpha * lam
+    n = 20
+
+    def per_step(fn):
+        fn()
+        c, _ = best_of(lambda: [fn() for _ in range(n)], repeat)
+        return c / n * 1e3
+
+    out = {}
+    try:
+        import numexpr
+
+        numexpr.set_num_threads(1)
+        out["numexpr"] = per_step(lambda: numexpr.evaluate("T00 * x + nb * xp", out=xp,
+                                                          local_dict=dict(T00=T00, x=x, nb=-beta, xp=xp)))
+    except ImportError:
+        out["numexpr"] = None
+    rows = 16
+    tmp = np.empty((rows, d))
+    views = [(T00[i:i + rows], x[i:i + rows], xp[i:i + rows]) for i in range(0, B, rows)]
+
+    def blocked():
+        for t0, xs, xps in views:
+            np.multiply(xps, -beta, out=xps)
+            np.multiply(t0, xs, out=tmp[: len(xs)])
+            np.add(xps, tmp[: len(xs)], out=xps)
+
+    out["numpy_blocked_out"] = per_step(blocked)
+    import torch
+
+    X, XP, TT = (torch.from_numpy(a) for a in (x, xp, T00))
+    out["torch_cpu_in_place"] = per_step(lambda: XP.mul_(-beta).addcmul_(TT, X))
+    try:
+        import numba
+
+        @numba.njit(fastmath={"reassoc", "contract", "nsz"})
+        def step(t0, x, xp, nb):
+            for i in range(x.shape[0]):
+                for j in range(x.shape[1]):
+                    xp[i, j] = t0[i, j] * x[i, j] + nb * xp[i, j]
+
+        out["numba"] = per_step(lambda: step(T00, x, xp, -beta))
+    except ImportError:
+        out["numba"] = None
+    return out
 
 
 def main() -> None:
@@ -81,12 +145,36 @@ def main() -> None:
     bandwidth = bytes_add / add_cpu
     t_bound = bytes_step / bandwidth * T
 
-    # (a) engine
+    # (a) engine: the default (compiled kernel when numba is installed), then the numpy kernel
+    from polyak.solvers import kernels
+
+    compiled = kernels.numba_wanted(B * d, "float64") and args.backend == "numpy"
+    polyak.simulate(method, problem, 2, record_every=1, **be_kw)  # compile (once per machine: disk cache)
     t_engine = best_of(lambda: polyak.simulate(method, problem, T, record_every=T, **be_kw), rep)
     t_engine_rec = best_of(lambda: polyak.simulate(method, problem, T, record_every=1, **be_kw), rep)
-    t_fused = best_of(lambda: polyak.simulate(method, problem, T, record_every=T, fused=True, **be_kw), rep)
+    kernels.USE_NUMBA = False
+    t_np = best_of(lambda: polyak.simulate(method, problem, T, record_every=T, **be_kw), rep)
+    t_np_rec = best_of(lambda: polyak.simulate(method, problem, T, record_every=1, **be_kw), rep)
+    kernels.USE_NUMBA = "auto"
+    t_own = best_of(lambda: polyak.simulate(method, problem, T, record_every=T, fused=False, **be_kw), rep)
+    t_own_rec = best_of(lambda: polyak.simulate(method, problem, T, record_every=1, fused=False, **be_kw), 1)
     t_engine_one = best_of(lambda: polyak.simulate(method, problem, T, record_every=T, block_size=float("inf"),
-                                                    **be_kw), 1)
+                                                    fused=False, **be_kw), 1)
+
+    # (u) a user-defined linear method: heavy ball with its gradient at x + gamma (x - x_prev)
+    @polyak.linear_method(alpha=alpha, beta=beta, gamma=0.05, register=False)
+    def user_hb(x, x_prev, grad, *, alpha, beta, gamma):
+        return x - alpha * grad(x + gamma * (x - x_prev)) + beta * (x - x_prev), x
+
+    user = user_hb(alpha=alpha * 0.9, beta=beta, gamma=0.05)  # spectral radius 0.874 on [1, 100]
+    polyak.simulate(user, problem, 2, record_every=1, **be_kw)
+    t_user = best_of(lambda: polyak.simulate(user, problem, T, record_every=T, **be_kw), rep)
+    t_user_rec = best_of(lambda: polyak.simulate(user, problem, T, record_every=1, **be_kw), rep)
+    t_user_own = best_of(lambda: polyak.simulate(user, problem, T, record_every=T, fused=False, **be_kw), 1)
+    a_user = polyak.simulate(user, problem, T, record_every=T, **be_kw)
+    b_user = polyak.simulate(user, problem, T, record_every=T, fused=False, **be_kw)
+    scale = np.abs(x0).max()
+    assert np.abs(a_user.x_final - b_user.x_final).max() <= 1e-12 * scale, "user method: kernel and own step disagree"
 
     # (c) bare numpy arithmetic
     def bare():
@@ -97,8 +185,13 @@ def main() -> None:
         return x
 
     t_bare = best_of(bare, rep)
-    ref = polyak.simulate(method, problem, T, record_every=T)
-    assert np.allclose(ref.x_final[:, 0], bare(), rtol=0, atol=1e-12), "engine and bare loop disagree"
+    ref = polyak.simulate(method, problem, T, record_every=T, **be_kw)
+    assert np.allclose(ref.x_final[:, 0], bare(), rtol=0, atol=1e-12 * scale), "engine and bare loop disagree"
+    own = polyak.simulate(method, problem, T, record_every=T, fused=False, **be_kw)
+    assert np.allclose(ref.x_final, own.x_final, rtol=0, atol=1e-12 * scale), "kernel and own step disagree"
+
+    # (k) one heavy-ball step written with each candidate library, on the same arrays
+    kern = kernel_choice(lam, alpha, beta, rep)
 
     # (b) a Python loop of torch.optim.SGD, one optimizer per problem (subset, per problem-step)
     nb, Tb = (8, 50) if args.quick else (16, 200)
@@ -142,22 +235,47 @@ def main() -> None:
         "sizes": {"B": B, "d": d, "steps": T, "dense_steps": Td, "torch_loop_subset": [nb, Tb]},
         "bandwidth": {"add_GBps": bandwidth / 1e9, "bytes_per_step": bytes_step,
                       "bound_ms_per_step": t_bound / T * 1e3},
+        "engine_kernel": ("numba (compiled in-place kernel, polyak[fast])" if compiled else
+                          "numpy (in-place kernel; numba not installed)") if args.backend == "numpy" else
+                         f"{args.backend}: the method's own step",
         "seconds": {"engine": pair(t_engine), "engine_record_every_step": pair(t_engine_rec),
-                    "engine_one_block": pair(t_engine_one), "engine_fused": pair(t_fused), "bare_numpy": pair(t_bare),
+                    "engine_numpy_kernel": pair(t_np), "engine_numpy_kernel_record_every_step": pair(t_np_rec),
+                    "engine_own_step": pair(t_own), "engine_own_step_record_every_step": pair(t_own_rec),
+                    "engine_own_step_one_block": pair(t_engine_one),
+                    "user_method": pair(t_user), "user_method_record_every_step": pair(t_user_rec),
+                    "user_method_own_step": pair(t_user_own), "bare_numpy": pair(t_bare),
                     "memory_bound": t_bound, "torch_loop_scaled": pair(t_torch), "dense_engine": pair(t_dense),
                     "dense_bare_matmul": pair(t_mm)},
         "ratios (CPU time)": {
             "engine_over_memory_bound": t_engine[0] / t_bound,
-            "fused_over_memory_bound": t_fused[0] / t_bound,
-            "torch_loop_over_fused": t_torch[0] / t_fused[0],
+            "engine_record_every_step_over_engine": t_engine_rec[0] / t_engine[0],
             "torch_loop_over_engine": t_torch[0] / t_engine[0],
-            "engine_over_bare": t_engine[0] / t_bare[0],
-            "record_every_step_over_no_record": t_engine_rec[0] / t_engine[0],
-            "one_block_over_blocks": t_engine_one[0] / t_engine[0],
-            "bare_over_memory_bound": t_bare[0] / t_bound,
-            "dense_engine_over_matmul": t_dense[0] / t_mm[0],
+            "engine_numpy_kernel_over_memory_bound": t_np[0] / t_bound,
+            "engine_numpy_kernel_record_every_step_over_engine_numpy_kernel": t_np_rec[0] / t_np[0],
+            "torch_loop_over_engine_numpy_kernel": t_torch[0] / t_np[0],
+            "engine_own_step_over_memory_bound": t_own[0] / t_bound,
+            "engine_own_step_record_every_step_over_engine_own_step": t_own_rec[0] / t_own[0],
+            "engine_own_step_one_block_over_engine_own_step": t_engine_one[0] / t_own[0],
+            "user_method_over_memory_bound": t_user[0] / t_bound,
+            "user_method_record_every_step_over_user_method": t_user_rec[0] / t_user[0],
+            "user_method_own_step_over_memory_bound": t_user_own[0] / t_bound,
+            "engine_over_bare_numpy": t_engine[0] / t_bare[0],
+            "bare_numpy_over_memory_bound": t_bare[0] / t_bound,
+            "dense_engine_over_dense_bare_matmul": t_dense[0] / t_mm[0],
         },
+        "kernel_choice_ms_per_step (one heavy-ball step on the same arrays)": kern,
+        "kernel_choice_over_memory_bound": {k: v / (t_bound / T * 1e3) for k, v in kern.items()},
         "backend": args.backend,
+    }
+    r = out["ratios (CPU time)"]
+    out["targets"] = {
+        "default simulate within 2x of the memory bound (engine_over_memory_bound <= 2)":
+            r["engine_over_memory_bound"] <= 2.0,
+        "user-defined linear method within 2x (user_method_over_memory_bound <= 2)":
+            r["user_method_over_memory_bound"] <= 2.0,
+        "records every step <= 1.3x the no-record run (engine_record_every_step_over_engine <= 1.3)":
+            r["engine_record_every_step_over_engine"] <= 1.3,
+        "torch.optim loop >= 100x the engine (torch_loop_over_engine >= 100)": r["torch_loop_over_engine"] >= 100,
     }
     print(json.dumps(out, indent=2))
 

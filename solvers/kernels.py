@@ -5,17 +5,23 @@ On a quadratic in its eigenbasis, coordinate ``i`` of a linear method's state ev
 
     T(lambda) = A + B lambda (I - lambda D)^{-1} C,    c = -B lambda (I - lambda D)^{-1} 1 x*_i
 
-(``u = grad f(y) = lambda (y - x*)``, ``y = C xi + D u``). :class:`FusedLinear` computes ``T`` (and
-``c``) once per run from :func:`~polyak.solvers.linear.state_space` and steps every state variable
-as ``sum_j T_ij xi_j (+ c)``: entries that do not depend on lambda are scalars, zeros are skipped,
-a row that is a unit vector passes a state variable on unchanged (heavy ball's ``x_prev = x``
-keeps its buffer). Heavy ball is then 3 array operations per step (``T_00 x``, ``T_01 x_prev``,
-their sum) instead of the 6 of the step function (``lambda x``, ``alpha g``, ``x - alpha g``,
-``x - x_prev``, ``beta (.)``, the sum), and it reads the same arrays (``T_00`` replaces lambda).
+(``u = grad f(y) = lambda (y - x*)``, ``y = C xi + D u``; ``D`` is strictly lower triangular, so
+``(I - lambda D)^{-1} = sum_{k<m} lambda^k D^k`` and every entry is a polynomial in lambda of degree
+at most m). :class:`FusedLinear` computes ``T`` (and ``c``) once per run from
+:func:`~polyak.solvers.linear.state_space`: entries that do not depend on lambda are scalars,
+zeros are skipped, a row that is a unit vector passes a state variable on unchanged (heavy
+ball's ``x_prev = x`` keeps its buffer). Heavy ball is then ``T_00 x + T_01 x_prev``: 3 array
+operations per step instead of the 6 of the step function, reading the same arrays.
 
-Used by ``simulate(..., fused=True)``: constant scalar hyperparameters, no noise, an eigenbasis
-quadratic. It gives the same iterates up to rounding (about 1e-16 relative per step; the tests
-compare to 1e-12), not bit for bit: the default (``fused=False``) runs the method's own step.
+Executors. :class:`InPlaceStepper` (numpy, the default of ``simulate`` wherever this applies)
+runs it block by block with ``out=`` into the state buffers; :class:`NumbaStepper` (optional,
+``pip install 'polyak[fast]'``) runs one compiled pass per step, generated from the method's
+structure, with the records summed on the way; ``FusedLinear.step`` is the out-of-place form
+that ``simulate(..., fused=True)`` runs on torch. Needs constant scalar hyperparameters, no
+noise, an eigenbasis quadratic. It gives the same iterates up to rounding (about 1e-16 relative
+per step; the tests compare to 1e-12 against the method's own step, a bare loop and the
+eigen-decomposition closed form), not bit for bit: ``simulate(..., fused=False)`` runs the
+method's own step.
 """
 
 from __future__ import annotations

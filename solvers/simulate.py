@@ -22,6 +22,14 @@ Blocks (CPU)
     engine's rule anyway). Numbers equal the unblocked run's (elementwise work is the same; a dense
     matrix product may round differently, ~1e-16 relative). On an accelerator there is one block.
 
+In place (numpy, the default where it applies)
+    A linear method with constant scalar hyperparameters on a noise-free eigenbasis quadratic is
+    stepped with its per-coordinate iteration matrix, in place (:mod:`polyak.solvers.kernels`:
+    numpy blocks of ``FUSED_BLOCK_SIZE`` elements, or one compiled numba pass per step when
+    ``polyak[fast]`` is installed), with the records (distance, f, gradient norm) summed on each
+    block right after its step: same iterates as the method's own step up to rounding (~1e-16
+    relative per step, not bit for bit); ``fused=False`` runs the own step.
+
 Records
     The record of ``x_k`` (distance, f, gradient norm, beta) reuses the exact gradient the next
     step computes at ``x_k`` (methods that take their gradient at ``x_k``, like heavy ball and
