@@ -56,6 +56,28 @@ def best_of(fn, repeat=3):
     return min(cpu), min(wall)
 
 
+def cpu_model() -> str:
+    """The CPU's model name (/proc/cpuinfo), else what platform says."""
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def versions() -> dict:
+    out = {}
+    for name in ("numba", "numexpr"):
+        try:
+            out[name] = __import__(name).__version__
+        except ImportError:
+            out[name] = None
+    return out
+
+
 def kernel_choice(lam: np.ndarray, alpha: float, beta: float, repeat: int) -> dict:
     """ms per heavy-ball step ``x_new = T00 x - beta x_prev`` (T00 = 1 + beta - alpha lam) on the
     benchmark's arrays, written with each candidate: numexpr (one call), numpy blocked with out=
@@ -148,7 +170,7 @@ def main() -> None:
     # (a) engine: the default (compiled kernel when numba is installed), then the numpy kernel
     from polyak.solvers import kernels
 
-    compiled = kernels.numba_wanted(B * d, "float64") and args.backend == "numpy"
+    compiled = kernels.numba_wanted(B * d, "float64", T) and args.backend == "numpy"
     polyak.simulate(method, problem, 2, record_every=1, **be_kw)  # compile (once per machine: disk cache)
     t_engine = best_of(lambda: polyak.simulate(method, problem, T, record_every=T, **be_kw), rep)
     t_engine_rec = best_of(lambda: polyak.simulate(method, problem, T, record_every=1, **be_kw), rep)
@@ -229,9 +251,9 @@ def main() -> None:
         return {"cpu": t[0], "wall": t[1]}
 
     out = {
-        "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
+        "machine": {"cpu": cpu_model(), "cores": os.cpu_count(),
                     "python": platform.python_version(), "numpy": np.__version__, "torch": torch.__version__,
-                    "load_average_before": load0, "load_average_after": load1},
+                    **versions(), "load_average_before": load0, "load_average_after": load1},
         "sizes": {"B": B, "d": d, "steps": T, "dense_steps": Td, "torch_loop_subset": [nb, Tb]},
         "bandwidth": {"add_GBps": bandwidth / 1e9, "bytes_per_step": bytes_step,
                       "bound_ms_per_step": t_bound / T * 1e3},

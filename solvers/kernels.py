@@ -332,11 +332,14 @@ class InPlaceStepper:
 
 
 # -- a compiled kernel (numba, optional: pip install 'polyak[fast]') ------------------------------------
-#: "auto": the compiled kernel when numba is installed, the run is float64 and the state has at least
-#: NUMBA_MIN_ELEMENTS elements per array; True: whenever numba is installed (float64); False: never.
+#: "auto": the compiled kernel when numba is installed, the run is float64, the state has at least
+#: NUMBA_MIN_ELEMENTS elements per array and the run at least NUMBA_MIN_WORK element-steps (numba's
+#: import, ~0.5 s once per process, and a first compile, ~1 s once per machine and structure, are
+#: then small against the run); True: whenever numba is installed (float64); False: never.
 #: The environment variable POLYAK_NUMBA=0 sets False.
 USE_NUMBA: Any = "auto"
 NUMBA_MIN_ELEMENTS = 1 << 16
+NUMBA_MIN_WORK = 2e7
 _COMPILED: dict = {}
 
 
@@ -347,8 +350,9 @@ def importlib_find(name: str) -> bool:
     return importlib.util.find_spec(name) is not None
 
 
-def numba_wanted(size: int, dtype: Any) -> bool:
-    """Whether ``simulate`` steps this in-place run with the compiled kernel (see ``USE_NUMBA``)."""
+def numba_wanted(size: int, dtype: Any, steps: int | None = None) -> bool:
+    """Whether ``simulate`` steps an in-place run of ``size`` elements per state array for ``steps``
+    steps with the compiled kernel (see ``USE_NUMBA``; ``steps=None``: the size alone decides)."""
     import os
 
     mode = USE_NUMBA
@@ -358,7 +362,7 @@ def numba_wanted(size: int, dtype: Any) -> bool:
         return False
     if not importlib_find("numba"):
         return False
-    return mode is True or size >= NUMBA_MIN_ELEMENTS
+    return mode is True or (size >= NUMBA_MIN_ELEMENTS and (steps is None or size * steps >= NUMBA_MIN_WORK))
 
 
 def _poly(coefs: list, names: list, var: str = "l") -> str:
@@ -475,7 +479,12 @@ def _compile(src: str) -> Any:
     if hit is not None:
         return hit
     digest = hashlib.sha1(src.encode()).hexdigest()[:20]
-    root = os.environ.get("POLYAK_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "polyak")
+    home = os.path.expanduser("~")
+    if home.startswith("~"):  # no home directory: the temporary one
+        import tempfile
+
+        home = tempfile.gettempdir()
+    root = os.environ.get("POLYAK_CACHE_DIR") or os.path.join(home, ".cache", "polyak")
     folder = os.path.join(root, "kernels")
     fn = None
     try:

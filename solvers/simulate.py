@@ -699,7 +699,7 @@ def _run_in_place(kernel, rule, state, bufs, consts, bound, be, P, N, S, d, step
     blocks = _blocks(P, 1, S, d, block_size)
     lam = np.asarray(bound.data["lam"])  # (P, 1, d)
     xs = None if (bound.x_star is None or not np.any(problem.x_star)) else np.asarray(bound.x_star)
-    kind_ = NumbaStepper if numba_wanted(P * N * d, bufs[0].dtype) else InPlaceStepper
+    kind_ = NumbaStepper if numba_wanted(P * N * d, bufs[0].dtype, steps) else InPlaceStepper
     stepper = kind_(kernel, bufs, blocks, lam, xs, bufs[0].dtype)
     fields = type(state)
     n = kernel.n

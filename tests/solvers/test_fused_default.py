@@ -181,6 +181,8 @@ def test_when_the_compiled_kernel_is_used(monkeypatch):
     have = kernels.importlib_find("numba")
     assert kernels.numba_wanted(1 << 20, np.float64) == have
     assert not kernels.numba_wanted(100, np.float64)  # small runs: numpy (no compile)
+    assert kernels.numba_wanted(1 << 20, np.float64, steps=100) == have
+    assert not kernels.numba_wanted(1 << 20, np.float64, steps=5)  # short runs: numba's import would dominate
     assert not kernels.numba_wanted(1 << 20, np.float32)  # float32: numpy (same rounding as the own step's dtype)
     monkeypatch.setenv("POLYAK_NUMBA", "0")
     assert not kernels.numba_wanted(1 << 20, np.float64)
@@ -205,3 +207,19 @@ def test_compiled_kernel_without_a_writable_cache_compiles_in_memory(monkeypatch
     np.testing.assert_allclose(tr.x_final, own.x_final, rtol=0, atol=1e-12 * np.abs(p.x0 - p.x_star).max())
     (fn,) = kernels._COMPILED.values()
     assert not fn.targetoptions.get("cache", False) and not list(tmp_path.glob("**/*.py"))
+
+
+@pytest.mark.torch
+def test_fused_true_on_torch_cpu_agrees_with_the_numpy_default():
+    """On torch, fused=True runs FusedLinear.step (out of place, through the general loop): the same
+    iterates as numpy's default in-place kernel and the own step, to 1e-12."""
+    pytest.importorskip("torch")
+    p = _problem("random")
+    for m in (tmm(), extragradient(), polyak.make_method("hb", alpha=0.02, beta=0.5)):
+        tt = polyak.simulate(m, p, 100, record_every=10, backend="torch", device="cpu", fused=True)
+        tn = polyak.simulate(m, p, 100, record_every=10)
+        own = polyak.simulate(m, p, 100, record_every=10, backend="torch", device="cpu")
+        scale = np.abs(p.x0 - p.x_star).max()
+        np.testing.assert_allclose(tt.x_final, tn.x_final, rtol=0, atol=1e-12 * scale)
+        np.testing.assert_allclose(own.x_final, tn.x_final, rtol=0, atol=1e-12 * scale)
+        np.testing.assert_allclose(tt.dist, tn.dist, rtol=0, atol=1e-12 * tn.dist[0].max())
