@@ -19,6 +19,9 @@ region; with the default ``fork`` start the workers inherit those imports) with 
 executor=ex)``. What remains in both is the claims' work and their first-use set-ups
 (derivations, caches), which every worker that needs one repeats.
 
+``--baseline`` adds, end to end, ``--workers N`` run as before this round (a fork server that
+preloads sympy, scipy and cvxpy, then one task per claim), for a before/after under the same load.
+
 Reported per configuration: the fastest and the median wall time and their speed-ups over
 serial; and a CPU-time estimate of the critical path that a loaded machine does not inflate
 (waiting for a core is not CPU time): the parent's CPU time plus the largest worker's (each
@@ -90,12 +93,32 @@ def _self_cpu() -> float:
 # ----------------------------------------------------------------------------------------
 # children (each run is a fresh process)
 # ----------------------------------------------------------------------------------------
+#: the design before issue 12's second round: a fork server that preloads the heavy libraries, one task per claim
+BASELINE_PRELOAD = ("numpy", "scipy.linalg", "scipy.stats", "sympy", "cvxpy", "polyak.verify.runner",
+                    "polyak.verify.rates", "polyak.verify.certificates", "polyak.verify.pep", "polyak.solvers",
+                    "polyak.theory")
+
+
+def _baseline() -> None:
+    """Run ``--workers N`` as before (fork server with :data:`BASELINE_PRELOAD`, ``chunks="claim"``)."""
+    import polyak.verify.runner as runner
+
+    runner.PRELOAD = BASELINE_PRELOAD
+    local, run = runner.local_executor, runner.run_claims
+    runner.local_executor = lambda workers, threads=None, start=None: local(workers, threads, start="forkserver")
+    runner.run_claims = lambda *a, **k: run(*a, **{**k, "chunks": "claim"})
+
+
 def _child_cli(argv: list[str], out: str) -> None:
     import contextlib
     import io
 
     folder = tempfile.mkdtemp()
-    _instrument(folder)
+    if "--baseline" in argv:  # fork-server workers do not inherit the CPU-time wrapper: not installed
+        argv = [a for a in argv if a != "--baseline"]
+        _baseline()
+    else:
+        _instrument(folder)
     from polyak.cli import main
 
     with contextlib.redirect_stdout(io.StringIO()):
@@ -165,7 +188,7 @@ def _critical(parent: float, workers: list[float], extra: list[str]) -> float | 
     if not extra:
         return parent
     n = int(extra[1]) if extra[0] == "--workers" else None
-    if not workers or (n is not None and len(workers) != n):
+    if not workers or (n is not None and len(workers) != n) or "--baseline" in extra:
         return None  # workers not forked from the parent (or one never ran a task): not measured
     return parent + max(workers)
 
@@ -210,6 +233,9 @@ def main() -> int:
     ap.add_argument("--scheduler", default=None, help="also time a Dask cluster at this address (cli mode)")
     ap.add_argument("--mode", default="both", choices=("cli", "inprocess", "both"),
                     help="end to end (cli), run_claims after the imports (inprocess), or both (default)")
+    ap.add_argument("--baseline", action="store_true",
+                    help="also time --workers N as before this round (fork server preloading sympy, scipy, "
+                         "cvxpy; one task per claim), end to end")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     ap.add_argument("--_child", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--_out", default=None, help=argparse.SUPPRESS)
@@ -243,6 +269,9 @@ def main() -> int:
             configs["cli"]["serial"] = []
             for w in workers:
                 configs["cli"][f"--workers {w}"] = ["--workers", str(w)]
+            if args.baseline:
+                for w in workers:
+                    configs["cli"][f"--workers {w} (before)"] = ["--workers", str(w), "--baseline"]
             if args.scheduler:
                 configs["cli"][f"--scheduler {args.scheduler}"] = ["--scheduler", args.scheduler]
         modules_file = os.path.join(tmp, "modules.json")

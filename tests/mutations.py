@@ -205,4 +205,28 @@ FAULTS: tuple[Fault, ...] = (
         tests=("tests/verify/test_pep.py",),
         why="the PEP accepts state-space matrices for which x* is not a fixed point (rows of A, C not summing to 1)",
     ),
+    Fault(
+        id="fork-pool-forks-late",
+        file="verify/runner.py",
+        old="        pool.submit(int).result()\n",
+        new="        pass\n",
+        tests=("tests/verify/test_executors.py::test_a_fork_pool_forks_its_workers_at_once",),
+        why="a fork pool forks its workers at the first claim, after run_claims may have imported torch",
+    ),
+    Fault(
+        id="fork-despite-threads",
+        file="verify/runner.py",
+        old="            and threading.active_count() == 1):",
+        new="            ):",
+        tests=("tests/verify/test_executors.py::test_default_start_never_forks_a_process_with_threads_or_torch",),
+        why="local_executor forks a process that runs other threads",
+    ),
+    Fault(
+        id="verify-table-margin-without-scale",
+        file="verify/cli.py",
+        old='    return f"{r.margin:+.2e} of {_scale(r)[0]}"',
+        new='    return f"{r.margin:+.2e}"',
+        tests=("tests/verify/test_cli_verify.py::test_table_prints_every_margin_with_its_scale",),
+        why="polyak verify prints margins without the scale they are relative to",
+    ),
 )

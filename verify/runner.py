@@ -339,7 +339,12 @@ def local_executor(workers: int, threads: int | None = None, start: str | None =
     ctx = mp.get_context(start)
     if start == "forkserver":
         ctx.set_forkserver_preload(list(PRELOAD))
-    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker.init, initargs=(threads,))
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker.init, initargs=(threads,))
+    if start == "fork":
+        # fork every worker now, while this process is as checked above: a pool forks its workers
+        # at the first submit, by when the caller may have imported torch or started threads
+        pool.submit(int).result()
+    return pool
 
 
 def default_start() -> str:

@@ -253,3 +253,13 @@ def test_chunks_and_start_are_checked():
         run_claims([], chunks="seed")
     with pytest.raises(ValueError, match="start must be one of"):
         local_executor(1, start="teleport")
+
+
+@pytest.mark.skipif("fork" not in __import__("multiprocessing").get_all_start_methods(), reason="no fork here")
+def test_a_fork_pool_forks_its_workers_at_once():
+    # at once, not at the first claim: run_claims may import torch (device check) before it submits
+    import os
+
+    with local_executor(2, start="fork") as ex:
+        assert len(ex._processes) == 2  # private, but the point: forked before the caller goes on
+        assert len({ex.submit(os.getpid).result() for _ in range(4)} - {os.getpid()}) >= 1
