@@ -78,7 +78,11 @@ def test_own_method_guide_numbers(outputs):
     assert float(out[1]) == 0.0  # the traced definition gives the built-in heavy ball's iterates
     assert float(out[2]) == 0.0  # damping 0 is exactly heavy ball
     assert "damping" in out[3] and "[0, 1]" in out[3]
-    assert out[4] == "pass"
+    # its declared linear form: damping 0.5 of beta 0.6 is heavy ball with beta 0.3 (certified directly)
+    from polyak.verify.certificates import certify_rate
+
+    assert float(out[4]) == pytest.approx(certify_rate("hb", 1.0, 10.0, 0.1, 0.3).rate, abs=1e-9)
+    assert out[5] == "pass"
 
 
 def test_torch_guide_trains(outputs):
