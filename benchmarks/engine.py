@@ -12,6 +12,8 @@ Compared in one process (ratios, not absolute times, are the result):
       every other method takes) and one block of it;
   (u) a user-defined linear method (``@polyak.linear_method``, a heavy ball with a gradient at an
       extrapolated point, the same bytes per step) with the default and with its own step;
+  (g) a grid of 16 step sizes on B/16 problems (the same number of runs; the eigenvalues are read
+      once per problem, so its bound is 3 arrays plus 1/16), default and own step;
   (b) what a user would otherwise write: a Python loop stepping ``torch.optim.SGD`` once per problem
       (timed on a subset of problems and steps, reported per problem-step, then scaled to the batch);
   (c) a bare vectorised numpy loop doing only the arithmetic of the same steps;
@@ -198,6 +200,20 @@ def main() -> None:
     scale = np.abs(x0).max()
     assert np.abs(a_user.x_final - b_user.x_final).max() <= 1e-12 * scale, "user method: kernel and own step disagree"
 
+    # (g) a grid: 16 step sizes x B/16 problems (the same number of runs), one call
+    Pg, Hg = max(1, B // 16), 16
+    gprob = polyak.make_problem("quadratic", mu=mu, L=L, dim=d, spectrum="uniform", instances=Pg, seed=2)
+    gmeth = polyak.make_method("hb", alpha=alpha * np.linspace(0.5, 1.0, Hg), beta=beta)
+    polyak.simulate(gmeth, gprob, 2, record_every=1, **be_kw)
+    t_grid = best_of(lambda: polyak.simulate(gmeth, gprob, T, record_every=T, **be_kw), rep)
+    t_grid_rec = best_of(lambda: polyak.simulate(gmeth, gprob, T, record_every=1, **be_kw), rep)
+    t_grid_own = best_of(lambda: polyak.simulate(gmeth, gprob, T, record_every=T, fused=False, **be_kw), 1)
+    g_a = polyak.simulate(gmeth, gprob, T, record_every=T, **be_kw)
+    g_b = polyak.simulate(gmeth, gprob, T, record_every=T, fused=False, **be_kw)
+    assert np.abs(g_a.x_final - g_b.x_final).max() <= 1e-12 * np.abs(gprob.x0).max(), "grid: kernel and own step disagree"
+    bytes_grid = (3 * Pg * Hg * d + Pg * d) * 8  # x, x_prev, x_new of every run; the eigenvalues once per problem
+    t_bound_grid = bytes_grid / bandwidth * T
+
     # (c) bare numpy arithmetic
     def bare():
         x, xp = x0.copy(), x0.copy()
@@ -254,7 +270,8 @@ def main() -> None:
         "machine": {"cpu": cpu_model(), "cores": os.cpu_count(),
                     "python": platform.python_version(), "numpy": np.__version__, "torch": torch.__version__,
                     **versions(), "load_average_before": load0, "load_average_after": load1},
-        "sizes": {"B": B, "d": d, "steps": T, "dense_steps": Td, "torch_loop_subset": [nb, Tb]},
+        "sizes": {"B": B, "d": d, "steps": T, "dense_steps": Td, "torch_loop_subset": [nb, Tb],
+                  "grid": {"problems": Pg, "step_sizes": Hg, "bytes_per_step": bytes_grid}},
         "bandwidth": {"add_GBps": bandwidth / 1e9, "bytes_per_step": bytes_step,
                       "bound_ms_per_step": t_bound / T * 1e3},
         "engine_kernel": ("numba (compiled in-place kernel, polyak[fast])" if compiled else
@@ -265,7 +282,9 @@ def main() -> None:
                     "engine_own_step": pair(t_own), "engine_own_step_record_every_step": pair(t_own_rec),
                     "engine_own_step_one_block": pair(t_engine_one),
                     "user_method": pair(t_user), "user_method_record_every_step": pair(t_user_rec),
-                    "user_method_own_step": pair(t_user_own), "bare_numpy": pair(t_bare),
+                    "user_method_own_step": pair(t_user_own), "grid": pair(t_grid),
+                    "grid_record_every_step": pair(t_grid_rec), "grid_own_step": pair(t_grid_own),
+                    "grid_memory_bound": t_bound_grid, "bare_numpy": pair(t_bare),
                     "memory_bound": t_bound, "torch_loop_scaled": pair(t_torch), "dense_engine": pair(t_dense),
                     "dense_bare_matmul": pair(t_mm)},
         "ratios (CPU time)": {
@@ -281,6 +300,9 @@ def main() -> None:
             "user_method_over_memory_bound": t_user[0] / t_bound,
             "user_method_record_every_step_over_user_method": t_user_rec[0] / t_user[0],
             "user_method_own_step_over_memory_bound": t_user_own[0] / t_bound,
+            "grid_over_grid_memory_bound": t_grid[0] / t_bound_grid,
+            "grid_record_every_step_over_grid": t_grid_rec[0] / t_grid[0],
+            "grid_own_step_over_grid_memory_bound": t_grid_own[0] / t_bound_grid,
             "engine_over_bare_numpy": t_engine[0] / t_bare[0],
             "bare_numpy_over_memory_bound": t_bare[0] / t_bound,
             "dense_engine_over_dense_bare_matmul": t_dense[0] / t_mm[0],

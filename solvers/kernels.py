@@ -31,8 +31,9 @@ from typing import Any
 import numpy as np
 
 
-def fused_linear_reason(method: Any, problem: Any, tables: dict) -> str | None:
-    """Why ``FusedLinear`` cannot run this (None when it can)."""
+def fused_linear_reason(method: Any, problem: Any, tables: dict, allow_grid: bool = False) -> str | None:
+    """Why ``FusedLinear`` cannot run this (None when it can); ``allow_grid``: whether a grid of
+    constant hyperparameters is acceptable (:class:`GridFused`, compiled kernel only)."""
     from .linear import LinearRule
     from .problems.quadratic import QuadraticProblem
 
@@ -44,9 +45,62 @@ def fused_linear_reason(method: Any, problem: Any, tables: dict) -> str | None:
         return "the problem is not a quadratic in its eigenbasis (basis='eigen')"
     if tables:
         return "a hyperparameter is a schedule"
-    if method.hyper_shape and int(np.prod(method.hyper_shape)) > 1:
-        return "the hyperparameters form a grid (the iteration matrix would differ run by run)"
+    if not allow_grid and method.hyper_shape and int(np.prod(method.hyper_shape)) > 1:
+        return ("the hyperparameters form a grid (the iteration matrix differs run by run: only the compiled "
+                "kernel runs grids, pip install 'polyak[fast]')")
     return None
+
+
+def _nz(c: Any) -> bool:
+    """Whether a coefficient (a number or an array over runs) is nonzero anywhere."""
+    return bool(np.any(np.asarray(c) != 0.0))
+
+
+class GridFused:
+    """The iteration-matrix structure of a linear method whose constant hyperparameters vary run by
+    run (a grid, or one tuning per problem): ``Q[k][i][j]`` and ``q[k][i]`` (the lambda^k
+    coefficients of ``T`` and ``c / x*``) are numbers or ``(Pz, N)`` arrays over the runs, from one
+    trace of the step on the hyperparameter arrays. Only :class:`NumbaStepper` runs it (the
+    coefficients are loaded per run, the lambda polynomial is evaluated per element)."""
+
+    def __init__(self, method: Any, problem: Any, consts: dict, Pz: int, N: int) -> None:
+        from .linear import trace
+
+        rule = method.rule
+        t = trace(rule.fn, rule.n, rule._fn_kwargs(consts), name=rule.name, one=1.0)
+        n, m = t.n, t.m
+
+        def val(e: Any) -> Any:
+            a = np.asarray(e, dtype=float)
+            if a.ndim == 0:
+                return float(a)
+            return np.broadcast_to(a.reshape(a.shape[:2]) if a.ndim == 3 else a, (Pz, N)).astype(float)
+
+        A = [[val(e) for e in row] for row in t.A]
+        B = [[val(e) for e in row] for row in t.B]
+        C = [[val(e) for e in row] for row in t.C]
+        D = [[val(e) for e in row] for row in t.D]
+
+        def mm(X: list, Y: list) -> list:
+            return [[sum((X[i][l] * Y[l][j] for l in range(len(Y))), 0.0) for j in range(len(Y[0]))]
+                    for i in range(len(X))]
+
+        Q, q, BDk = [A], [[0.0] * n], B
+        for _ in range(m):
+            Q.append(mm(BDk, C))
+            q.append([-sum((BDk[i][l] for l in range(m)), 0.0) for i in range(n)])
+            BDk = mm(BDk, D)
+        self.n, self.m, self.Q, self.q, self.rule = n, m, Q, q, rule
+        has_xs = bool(np.any(problem.x_star))
+        self.rows, self.passthrough, self.affine = [], [], []
+        for i in range(n):
+            row = [(None, j) for j in range(n) if any(_nz(Qk[i][j]) for Qk in Q)]
+            aff = has_xs and any(_nz(qk[i]) for qk in q)
+            unit = (len(row) == 1 and bool(np.all(np.asarray(Q[0][i][row[0][1]]) == 1.0))
+                    and not any(_nz(Qk[i][row[0][1]]) for Qk in Q[1:]))
+            self.passthrough.append(row[0][1] if (unit and not aff) else None)
+            self.rows.append(row)
+            self.affine.append(None)
 
 
 class FusedLinear:
@@ -350,9 +404,10 @@ def importlib_find(name: str) -> bool:
     return importlib.util.find_spec(name) is not None
 
 
-def numba_wanted(size: int, dtype: Any, steps: int | None = None) -> bool:
+def numba_wanted(size: int, dtype: Any, steps: int | None = None, force: bool = False) -> bool:
     """Whether ``simulate`` steps an in-place run of ``size`` elements per state array for ``steps``
-    steps with the compiled kernel (see ``USE_NUMBA``; ``steps=None``: the size alone decides)."""
+    steps with the compiled kernel (see ``USE_NUMBA``; ``steps=None``: the size alone decides;
+    ``force``: whenever numba is installed and allowed, as for ``fused=True`` on a grid)."""
     import os
 
     mode = USE_NUMBA
@@ -362,7 +417,7 @@ def numba_wanted(size: int, dtype: Any, steps: int | None = None) -> bool:
         return False
     if not importlib_find("numba"):
         return False
-    return mode is True or (size >= NUMBA_MIN_ELEMENTS and (steps is None or size * steps >= NUMBA_MIN_WORK))
+    return force or mode is True or (size >= NUMBA_MIN_ELEMENTS and (steps is None or size * steps >= NUMBA_MIN_WORK))
 
 
 def _poly(coefs: list, names: list, var: str = "l") -> str:
@@ -394,25 +449,28 @@ def numba_source(kernel: FusedLinear, computed: list, has_xs: bool, rec_field_sr
     def names_for(coefs: list) -> list:
         out = []
         for c in coefs:
-            if c != 0.0:
+            if _nz(c):
                 out.append(f"c{len(cf)}")
-                cf.append(float(c))
+                cf.append(c)
             else:
                 out.append(None)
         return out
+
+    def flags(coefs: list) -> list:
+        return [1.0 if _nz(c) else 0.0 for c in coefs]
 
     body = []
     for o, i in enumerate(computed):
         terms = []
         for j in range(n):
-            coefs = [float(Qk[i, j]) for Qk in Q]
-            if all(c == 0.0 for c in coefs):
+            coefs = [Qk[i][j] for Qk in Q]
+            if not any(_nz(c) for c in coefs):
                 continue
-            terms.append(f"{_poly(coefs, names_for(coefs))} * v{j}")
+            terms.append(f"{_poly(flags(coefs), names_for(coefs))} * v{j}")
         if has_xs:
-            coefs = [float(qk[i]) for qk in q]
-            if any(c != 0.0 for c in coefs):
-                terms.append(f"{_poly(coefs, names_for(coefs))} * xsv")
+            coefs = [qk[i] for qk in q]
+            if any(_nz(c) for c in coefs):
+                terms.append(f"{_poly(flags(coefs), names_for(coefs))} * xsv")
         body.append(f"w{o} = " + (" + ".join(terms) if terms else "0.0"))
     if rec_field_src[0] == "computed":
         x_new = f"o{rec_field_src[1]}"
@@ -428,14 +486,21 @@ def numba_source(kernel: FusedLinear, computed: list, has_xs: bool, rec_field_sr
         f"def kernel({args}):",
         "    P, N, D = s0.shape",
         "    PL = lam.shape[0]",
+        "    PC = cf.shape[1]",
+        "    NC = cf.shape[2]",
     ]
-    lines += [f"    c{k} = cf[{k}]" for k in range(len(cf))]
 
     ind = "        "
     lines += [
         "    for p in range(P):",
         "        pl = p if PL > 1 else 0",
+        "        pc = p if PC > 1 else 0",
         "        for r in range(N):",
+        "            rc = r if NC > 1 else 0",
+    ]
+    # the coefficients of this run (scalars of the method, or one grid point's values)
+    lines += [f"{ind}    c{k} = cf[{k}, pc, rc]" for k in range(len(cf))]
+    lines += [
         f"{ind}    for i in range(D):",
         f"{ind}        l = lam[pl, 0, i]",
     ]
@@ -544,7 +609,11 @@ class NumbaStepper(InPlaceStepper):
         src, cf = numba_source(k, computed, self.x_star is not None, src0)
         fn = _compile(src)
         args = ([self.bufs[cur[j]] for j in range(self.n)] + [self.bufs[new[i]] for i in computed])
-        out = (new, fn, args, np.asarray(cf if cf else [0.0], dtype=np.float64))
+        shape = np.broadcast_shapes((1, 1), *(np.shape(c) for c in cf))
+        coef = np.zeros((max(len(cf), 1),) + shape)
+        for idx, c in enumerate(cf):
+            coef[idx] = c
+        out = (new, fn, args, coef)
         self._calls[cur] = out
         return out
 

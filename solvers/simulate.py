@@ -369,14 +369,17 @@ def simulate(
     if fused is not None and not isinstance(fused, bool):
         raise ValueError(f"fused must be None (automatic), True or False; got {fused!r}")
     if fused is not False:
-        from .kernels import FusedLinear, fused_linear_reason
+        from .kernels import FusedLinear, GridFused, fused_linear_reason, numba_wanted
 
         why = fused_linear_reason(method, problem, tables)
-        if fused and why is not None:
-            raise ValueError(f"fused=True needs a linear method with constant scalar hyperparameters on an eigenbasis "
-                             f"quadratic without noise: {why}")
         if why is None and (fused or be.name == "numpy"):
             kernel = FusedLinear(method, problem, be)
+        elif (why is not None and be.name == "numpy" and fused_linear_reason(method, problem, tables, True) is None
+              and numba_wanted(P * N * d, be.dtype, steps, force=bool(fused))):
+            kernel = GridFused(method, problem, consts, Pz, N)  # a grid of constants: the compiled kernel
+        elif fused:
+            raise ValueError(f"fused=True needs a linear method with constant hyperparameters on an eigenbasis "
+                             f"quadratic without noise: {why}")
     X0 = _start(problem, x0)
     Xb = be.asarray(np.broadcast_to(X0[:, None, :], (P, N, d)).copy())
     bound = problem.bind(be)
@@ -696,10 +699,13 @@ def _run_in_place(kernel, rule, state, bufs, consts, bound, be, P, N, S, d, step
     the records (distance, f, gradient norm) summed on each block right after its step."""
     from .kernels import InPlaceStepper, NumbaStepper, numba_wanted
 
-    blocks = _blocks(P, 1, S, d, block_size)
+    from .kernels import GridFused
+
+    blocks = _blocks(P, N // S, S, d, block_size)  # numpy steps, and record 0 on every path
     lam = np.asarray(bound.data["lam"])  # (P, 1, d)
     xs = None if (bound.x_star is None or not np.any(problem.x_star)) else np.asarray(bound.x_star)
-    kind_ = NumbaStepper if numba_wanted(P * N * d, bufs[0].dtype, steps) else InPlaceStepper
+    grid_kernel = isinstance(kernel, GridFused)
+    kind_ = NumbaStepper if (grid_kernel or numba_wanted(P * N * d, bufs[0].dtype, steps)) else InPlaceStepper
     stepper = kind_(kernel, bufs, blocks, lam, xs, bufs[0].dtype)
     fields = type(state)
     n = kernel.n

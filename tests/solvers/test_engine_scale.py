@@ -296,7 +296,10 @@ def test_fused_kernel_equals_the_step_to_rounding(x_star):
     assert np.abs(other.x_final - polyak.simulate(polyak.make_method("hb", alpha=0.03, beta=0.5), p, 200).x_final).max() > 1e-8
 
 
-def test_fused_kernel_refuses_what_it_cannot_run():
+def test_fused_kernel_refuses_what_it_cannot_run(monkeypatch):
+    from polyak.solvers import kernels
+
+    monkeypatch.setattr(kernels, "USE_NUMBA", False)  # a grid runs fused only with the compiled kernel
     q = polyak.make_problem("quadratic", dim=5)
     cases = [
         (polyak.make_method("hb", alpha=[0.1, 0.2], beta=0.5), q, "grid"),

@@ -223,3 +223,40 @@ def test_fused_true_on_torch_cpu_agrees_with_the_numpy_default():
         np.testing.assert_allclose(tt.x_final, tn.x_final, rtol=0, atol=1e-12 * scale)
         np.testing.assert_allclose(own.x_final, tn.x_final, rtol=0, atol=1e-12 * scale)
         np.testing.assert_allclose(tt.dist, tn.dist, rtol=0, atol=1e-12 * tn.dist[0].max())
+
+
+@pytest.mark.parametrize("x_star", ["zero", "random"])
+def test_grids_and_per_problem_tunings_run_the_compiled_kernel(x_star, monkeypatch):
+    """Constant hyperparameters that vary run by run (a grid, per_problem) run the compiled kernel
+    with per-run coefficients (GridFused): the own step's iterates and records to 1e-12."""
+    pytest.importorskip("numba")
+    monkeypatch.setattr(kernels, "USE_NUMBA", True)
+    grids = []
+    real = kernels.GridFused.__init__
+    monkeypatch.setattr(kernels.GridFused, "__init__", lambda self, *a, **k: (grids.append(1), real(self, *a, **k))[1])
+    p = _problem(x_star)
+    rng = np.random.default_rng(5)
+    cases = [
+        (polyak.make_method("hb", alpha=np.sort(rng.uniform(0.004, 0.02, 3))[:, None], beta=rng.uniform(0.2, 0.7, 2)),
+         {}),
+        (polyak.make_method("hb", alpha=rng.uniform(0.005, 0.02, p.batch), beta=0.5), dict(per_problem=True)),
+        (tmm(alpha=[0.002, 0.004], gamma=[0.1, 0.2]), {}),
+        (extragradient(a=[0.003, 0.008]), {}),
+        (coupled(a=[0.003, 0.01], b=0.3), {}),
+        (polyak.make_method("nesterov", alpha=[0.004, 0.008], beta=[0.6, 0.8]), {}),
+    ]
+    scale = np.abs(p.x0 - p.x_star).max()
+    for m, kw in cases:
+        own = polyak.simulate(m, p, 120, seeds=2, record_every=6, keep_last=2, fused=False, **kw)
+        tr = polyak.simulate(m, p, 120, seeds=2, record_every=6, keep_last=2, **kw)
+        np.testing.assert_allclose(tr.x_final, own.x_final, rtol=0, atol=1e-12 * scale)
+        np.testing.assert_allclose(tr.x_tail, own.x_tail, rtol=0, atol=1e-12 * scale)
+        np.testing.assert_allclose(tr.dist, own.dist, rtol=0, atol=1e-12 * own.dist[0].max())
+        np.testing.assert_allclose(tr.gnorm, own.gnorm, rtol=0, atol=1e-12 * own.gnorm[0].max())
+        np.testing.assert_allclose(tr.fval, own.fval, rtol=0, atol=1e-12 * own.fval[0].max())
+        np.testing.assert_array_equal(tr.beta, own.beta)
+    assert len(grids) == len(cases)
+    # each run has its own coefficients: the grid's runs differ from each other, as the own step's do
+    hb = cases[0][0]
+    tr = polyak.simulate(hb, p, 120)
+    assert np.abs(tr.x_final[:, 0, 0] - tr.x_final[:, 2, 1]).max() > 1e-3 * scale
