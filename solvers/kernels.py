@@ -32,8 +32,9 @@ import numpy as np
 
 
 def fused_linear_reason(method: Any, problem: Any, tables: dict, allow_grid: bool = False) -> str | None:
-    """Why ``FusedLinear`` cannot run this (None when it can); ``allow_grid``: whether a grid of
-    constant hyperparameters is acceptable (:class:`GridFused`, compiled kernel only)."""
+    """Why ``FusedLinear`` cannot run this (None when it can); ``allow_grid``: whether
+    hyperparameters that vary run by run (a grid) or step by step (a schedule) are acceptable
+    (:class:`GridFused`, compiled kernel only)."""
     from .linear import LinearRule
     from .problems.quadratic import QuadraticProblem
 
@@ -43,8 +44,9 @@ def fused_linear_reason(method: Any, problem: Any, tables: dict, allow_grid: boo
         return "the problem has gradient noise"
     if not isinstance(problem, QuadraticProblem) or problem.basis != "eigen":
         return "the problem is not a quadratic in its eigenbasis (basis='eigen')"
-    if tables:
-        return "a hyperparameter is a schedule"
+    if tables and not allow_grid:
+        return ("a hyperparameter is a schedule (the iteration matrix differs step by step: only the compiled "
+                "kernel runs schedules, pip install 'polyak[fast]')")
     if not allow_grid and method.hyper_shape and int(np.prod(method.hyper_shape)) > 1:
         return ("the hyperparameters form a grid (the iteration matrix differs run by run: only the compiled "
                 "kernel runs grids, pip install 'polyak[fast]')")
@@ -57,24 +59,30 @@ def _nz(c: Any) -> bool:
 
 
 class GridFused:
-    """The iteration-matrix structure of a linear method whose constant hyperparameters vary run by
-    run (a grid, or one tuning per problem): ``Q[k][i][j]`` and ``q[k][i]`` (the lambda^k
-    coefficients of ``T`` and ``c / x*``) are numbers or ``(Pz, N)`` arrays over the runs, from one
-    trace of the step on the hyperparameter arrays. Only :class:`NumbaStepper` runs it (the
-    coefficients are loaded per run, the lambda polynomial is evaluated per element)."""
+    """The iteration-matrix structure of a linear method whose hyperparameters vary run by run (a
+    grid, or one tuning per problem) and/or step by step (schedules): ``Q[k][i][j]`` and
+    ``q[k][i]`` (the lambda^k coefficients of ``T`` and ``c / x*``) are numbers or ``(T, Pz, N)``
+    arrays (``T`` = steps with a schedule, else 1), from one trace of the step on the
+    hyperparameter arrays (``consts`` of shape ``(Pz, N, 1)``, ``tables`` of shape
+    ``(steps, Pz, N, 1)``, as ``simulate`` lays them out). Only :class:`NumbaStepper` runs it (the
+    coefficients are loaded per run and step, the lambda polynomial is evaluated per element)."""
 
-    def __init__(self, method: Any, problem: Any, consts: dict, Pz: int, N: int) -> None:
+    def __init__(self, method: Any, problem: Any, consts: dict, Pz: int, N: int, tables: dict | None = None,
+                 steps: int = 1) -> None:
         from .linear import trace
 
         rule = method.rule
-        t = trace(rule.fn, rule.n, rule._fn_kwargs(consts), name=rule.name, one=1.0)
+        tables = tables or {}
+        Tn = steps if tables else 1
+        t = trace(rule.fn, rule.n, rule._fn_kwargs({**consts, **tables}), name=rule.name, one=1.0)
         n, m = t.n, t.m
 
         def val(e: Any) -> Any:
             a = np.asarray(e, dtype=float)
             if a.ndim == 0:
                 return float(a)
-            return np.broadcast_to(a.reshape(a.shape[:2]) if a.ndim == 3 else a, (Pz, N)).astype(float)
+            a = a[..., 0] if a.shape[-1] == 1 and a.ndim >= 3 else a
+            return np.broadcast_to(a, (Tn, Pz, N)).astype(float)
 
         A = [[val(e) for e in row] for row in t.A]
         B = [[val(e) for e in row] for row in t.B]
@@ -91,6 +99,7 @@ class GridFused:
             q.append([-sum((BDk[i][l] for l in range(m)), 0.0) for i in range(n)])
             BDk = mm(BDk, D)
         self.n, self.m, self.Q, self.q, self.rule = n, m, Q, q, rule
+        self.steps = Tn
         has_xs = bool(np.any(problem.x_star))
         self.rows, self.passthrough, self.affine = [], [], []
         for i in range(n):
@@ -361,7 +370,7 @@ class InPlaceStepper:
     #: the record sums go into ``self.stage`` (``<e, e>``, ``<e, g>``, ``<g, g>``)
     direct = False
 
-    def step(self, cur: tuple, record: bool, into: Any = None) -> tuple:
+    def step(self, cur: tuple, record: bool, into: Any = None, k: int = 0) -> tuple:
         """One step of every block (and, when ``record``, the record sums of the new iterate into
         ``self.stage``); returns the new field -> buffer assignment."""
         new, progs = self.plan(cur)
@@ -609,10 +618,11 @@ class NumbaStepper(InPlaceStepper):
         src, cf = numba_source(k, computed, self.x_star is not None, src0)
         fn = _compile(src)
         args = ([self.bufs[cur[j]] for j in range(self.n)] + [self.bufs[new[i]] for i in computed])
-        shape = np.broadcast_shapes((1, 1), *(np.shape(c) for c in cf))
-        coef = np.zeros((max(len(cf), 1),) + shape)
+        # (T, K, PC, NC): T = 1 unless a schedule varies the coefficients step by step
+        shape = np.broadcast_shapes((1, 1, 1), *(np.shape(c) for c in cf))
+        coef = np.zeros((shape[0], max(len(cf), 1)) + shape[1:])
         for idx, c in enumerate(cf):
-            coef[idx] = c
+            coef[:, idx] = c
         out = (new, fn, args, coef)
         self._calls[cur] = out
         return out
@@ -620,7 +630,8 @@ class NumbaStepper(InPlaceStepper):
     #: the kernel writes the record sums where it is told (``into``), not into the stage
     direct = True
 
-    def step(self, cur: tuple, record: bool, into: Any = None) -> tuple:
+    def step(self, cur: tuple, record: bool, into: Any = None, k: int = 0) -> tuple:
         new, fn, args, cf = self._call(cur)
-        fn(self.lam_c, self.xs_c, *args, cf, record, *(into if into is not None else self.st))
+        fn(self.lam_c, self.xs_c, *args, cf[k if cf.shape[0] > 1 else 0], record,
+           *(into if into is not None else self.st))
         return new

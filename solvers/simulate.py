@@ -376,7 +376,7 @@ def simulate(
             kernel = FusedLinear(method, problem, be)
         elif (why is not None and be.name == "numpy" and fused_linear_reason(method, problem, tables, True) is None
               and numba_wanted(P * N * d, be.dtype, steps, force=bool(fused))):
-            kernel = GridFused(method, problem, consts, Pz, N)  # a grid of constants: the compiled kernel
+            kernel = GridFused(method, problem, consts, Pz, N, tables, steps)  # grid or schedule: compiled only
         elif fused:
             raise ValueError(f"fused=True needs a linear method with constant hyperparameters on an eigenbasis "
                              f"quadratic without noise: {why}")
@@ -399,7 +399,7 @@ def simulate(
         state = rule.init(Xb, {**consts, **{n: t[0] for n, t in tables.items()}}, be)
         bufs = _full_buffers(state, P, N, be)
         if kernel is not None and be.name == "numpy" and bufs is not None:
-            return _run_in_place(kernel, rule, state, bufs, consts, bound, be, P, N, S, d, steps, record_every,
+            return _run_in_place(kernel, rule, state, bufs, consts, tables, bound, be, P, N, S, d, steps, record_every,
                                  divergence, keep_last, progress, block_size if not auto_blocks else FUSED_BLOCK_SIZE,
                                  method, problem, seed_list, tuple(grid))
         blocks = _blocks(P, H, S, d, block_size) if bufs is not None else [_Block(0, P, 0, H, 0, S, S, d)]
@@ -693,7 +693,7 @@ def _has_f_from_grad(problem: Problem) -> bool:
     return type(problem)._f_from_grad is not Problem._f_from_grad
 
 
-def _run_in_place(kernel, rule, state, bufs, consts, bound, be, P, N, S, d, steps, record_every, divergence,
+def _run_in_place(kernel, rule, state, bufs, consts, tables, bound, be, P, N, S, d, steps, record_every, divergence,
                   keep_last, progress, block_size, method, problem, seed_list, grid) -> Trajectory:
     """The numpy loop of the fused kernel: every step in place (:class:`~polyak.solvers.kernels.InPlaceStepper`),
     the records (distance, f, gradient norm) summed on each block right after its step."""
@@ -711,7 +711,14 @@ def _run_in_place(kernel, rule, state, bufs, consts, bound, be, P, N, S, d, step
     n = kernel.n
     beta0 = state.beta
     kind = rule._beta_mode[0]
-    beta1 = beta0 if kind in ("nan", "const") else rule._beta(consts, be, beta0) + be.zeros_like(beta0)
+    if kind in ("nan", "const"):
+        beta_at = lambda k: beta0  # noqa: E731
+    elif tables:  # the momentum of step k (a schedule): computed at the records only
+        beta_at = lambda k: rule._beta({**consts, **{n_: t[k] for n_, t in tables.items()}}, be,  # noqa: E731
+                                       beta0) + be.zeros_like(beta0)
+    else:
+        beta1 = rule._beta(consts, be, beta0) + be.zeros_like(beta0)
+        beta_at = lambda k: beta1  # noqa: E731
     R = len(_record_steps(steps, record_every))
     rec = _Recorder(bound, be, P, N, d, R, divergence, keep_last)
     stage = stepper.stage
@@ -742,9 +749,9 @@ def _run_in_place(kernel, rule, state, bufs, consts, bound, be, P, N, S, d, step
         if recording:
             rec.start(k + 1)
             r = rec.r
-            cur = stepper.step(cur, True, (rows[0][r], rows[1][r], rows[2][r]) if direct else None)
-            commit(cur, beta1, not direct)
+            cur = stepper.step(cur, True, (rows[0][r], rows[1][r], rows[2][r]) if direct else None, k)
+            commit(cur, beta_at(k), not direct)
         else:
-            cur = stepper.step(cur, False)
+            cur = stepper.step(cur, False, None, k)
     out_shape = (P,) + tuple(grid) + (S,)
     return rec.trajectory(bufs[cur[0]], out_shape, method, problem, seed_list, be.name, tuple(grid))

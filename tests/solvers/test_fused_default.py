@@ -15,6 +15,7 @@ import pytest
 
 import polyak
 from polyak.solvers import kernels
+from polyak.solvers.schedules import Schedule
 from polyak.solvers.triple_momentum import triple_momentum_tuning
 
 
@@ -226,9 +227,10 @@ def test_fused_true_on_torch_cpu_agrees_with_the_numpy_default():
 
 
 @pytest.mark.parametrize("x_star", ["zero", "random"])
-def test_grids_and_per_problem_tunings_run_the_compiled_kernel(x_star, monkeypatch):
-    """Constant hyperparameters that vary run by run (a grid, per_problem) run the compiled kernel
-    with per-run coefficients (GridFused): the own step's iterates and records to 1e-12."""
+def test_grids_schedules_and_per_problem_tunings_run_the_compiled_kernel(x_star, monkeypatch):
+    """Hyperparameters that vary run by run (a grid, per_problem) or step by step (schedules: FISTA,
+    a sequence) run the compiled kernel with per-run, per-step coefficients (GridFused): the own
+    step's iterates, records and momentum to 1e-12."""
     pytest.importorskip("numba")
     monkeypatch.setattr(kernels, "USE_NUMBA", True)
     grids = []
@@ -244,6 +246,10 @@ def test_grids_and_per_problem_tunings_run_the_compiled_kernel(x_star, monkeypat
         (extragradient(a=[0.003, 0.008]), {}),
         (coupled(a=[0.003, 0.01], b=0.3), {}),
         (polyak.make_method("nesterov", alpha=[0.004, 0.008], beta=[0.6, 0.8]), {}),
+        (polyak.make_method("nesterov", alpha=0.008, schedule="fista"), {}),
+        (polyak.make_method("nesterov", alpha=[0.004, 0.008], schedule="fista"), {}),
+        (polyak.make_method("hb", alpha=Schedule.sequence(rng.uniform(0.002, 0.01, 120)), beta=[0.3, 0.6]), {}),
+        (tmm(alpha=Schedule.sequence(np.linspace(0.004, 0.001, 120)), gamma=0.1), {}),
     ]
     scale = np.abs(p.x0 - p.x_star).max()
     for m, kw in cases:
