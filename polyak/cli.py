@@ -392,6 +392,9 @@ def _verify_where(p: argparse.ArgumentParser) -> None:
     where.add_argument("--scheduler", default=None, metavar="ADDRESS",
                        help="run the claims on the Dask cluster of this scheduler, e.g. tcp://host:8786 "
                             "(needs pip install 'polyak[dask]'; default: none)")
+    p.add_argument("--chunks", choices=("module", "claim"), default="module",
+                   help="with --workers/--scheduler, what one task holds: the claims of one paper module "
+                        "(they share derivations; default) or one claim (finer grain for a large cluster)")
 
 
 @options("verify")

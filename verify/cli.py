@@ -141,7 +141,8 @@ def run_verify(args: Any) -> int:
 
     with open_executor(getattr(args, "workers", None), getattr(args, "scheduler", None)) as ex:
         results = run_claims(chosen, backend=args.backend, seed=seed, progress=want_progress(args),
-                             executor=ex, device=getattr(args, "device", None))
+                             executor=ex, device=getattr(args, "device", None),
+                             chunks=getattr(args, "chunks", None) or "module")
     total = time.perf_counter() - t0
 
     to_stdout = args.json == "-"

@@ -157,8 +157,9 @@ def test_cli_workers_and_scheduler(tmp_path, capsys):
     only = "demon.beta-*"
     assert main(["verify", "--only", only, "--json", str(tmp_path / "a.json")]) == 0
     assert main(["verify", "--only", only, "--workers", "2", "--json", str(tmp_path / "b.json")]) == 0
-    a, b = (json.loads((tmp_path / f"{n}.json").read_text())["results"] for n in "ab")
-    assert len(a) >= 2 and _numbers(a) == _numbers(b)
+    assert main(["verify", "--only", only, "--workers", "2", "--chunks", "claim", "--json", str(tmp_path / "c.json")]) == 0
+    a, b, c = (json.loads((tmp_path / f"{n}.json").read_text())["results"] for n in "abc")
+    assert len(a) >= 2 and _numbers(a) == _numbers(b) == _numbers(c)
     capsys.readouterr()
     assert main(["verify", "--workers", "0"]) == 2  # main returns usage errors' exit code, never raises
     assert ">= 1" in capsys.readouterr().err
