@@ -282,17 +282,24 @@ class InPlaceStepper:
         free = list(dict.fromkeys(free))  # distinct buffers, in field order
         computed = [i for i in range(n) if k.passthrough[i] is None]
         reads = {i: {j for _, j in k.rows[i]} for i in computed}
-        field_of = {}
+        # the old fields each buffer holds (two passthrough rows from one source share a buffer)
+        held: dict = {}
         for j in range(n):
-            field_of.setdefault(cur[j], j)
-        # give each computed row a free buffer whose old field no later row reads, when there is one
+            held.setdefault(cur[j], set()).add(j)
+        # give each computed row a free buffer whose old fields no later row reads, when there is one;
+        # the row goes through the scratch block (copied at the end of the block) when a later row
+        # reads what the buffer holds, or when the row itself reads two fields that live in it
         jobs = []
         for pos, i in enumerate(computed):
             later = set().union(*(reads[i2] for i2 in computed[pos + 1:])) if pos + 1 < len(computed) else set()
-            pick = next((bf for bf in free if field_of.get(bf) not in later), free[0])
+            if not free:  # (a safeguard: the fields' buffers never run short as the plan is built)
+                self.bufs.append(np.empty_like(self.bufs[0]))
+                free.append(len(self.bufs) - 1)
+            pick = next((bf for bf in free if not (held.get(bf, set()) & later)), free[0])
             free.remove(pick)
             new[i] = pick
-            jobs.append((i, pick, field_of.get(pick) in later))
+            inside = held.get(pick, set())
+            jobs.append((i, pick, bool(inside & later) or len(inside & reads[i]) > 1))
         progs = [self._block_prog(b, cur, jobs) for b in self.blocks] if self.blocks else []
         out = (tuple(new), progs)
         self._progs[key] = out
@@ -311,10 +318,9 @@ class InPlaceStepper:
                 alias = None
             else:
                 out = self.bufs[target_buf][sl]
-                alias = next((j for j in range(self.n) if cur[j] == target_buf), None)
+                # the one field living in the target buffer that this row reads (its term goes first)
+                alias = next((j for _, j in k.rows[i] if cur[j] == target_buf), None)
             terms = sorted(k.rows[i], key=lambda tj: 0 if tj[1] == alias else 1)
-            if alias is not None and any(j == alias for _, j in k.rows[i]) is False:
-                alias = None  # the buffer's old value is not read by this row: overwrite it
             first = True
             for t, j in terms:
                 coef = self._cut(t, b)

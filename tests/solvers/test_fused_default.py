@@ -266,3 +266,49 @@ def test_grids_schedules_and_per_problem_tunings_run_the_compiled_kernel(x_star,
     hb = cases[0][0]
     tr = polyak.simulate(hb, p, 120)
     assert np.abs(tr.x_final[:, 0, 0] - tr.x_final[:, 2, 1]).max() > 1e-3 * scale
+
+
+@polyak.linear_method(a=0.01, register=False)
+def keeps_y(x, y, grad, *, a):
+    return x - a * grad(x) + 0.1 * (x - y), y
+
+
+@polyak.linear_method(a=0.01, register=False)
+def swaps(x, y, grad, *, a):
+    return y, x - a * grad(x)
+
+
+@polyak.linear_method(a=0.01, register=False)
+def duplicates(x, y, z, grad, *, a):
+    """Two state variables copy x: they share a buffer, which the next step's row reads twice."""
+    return x - a * grad(x) + 0.2 * (y - z), x, x
+
+
+@polyak.linear_method(a=0.01, register=False)
+def zero_row(x, y, grad, *, a):
+    return x - a * grad(x + y), 0 * y
+
+
+@polyak.linear_method(a=0.01, register=False)
+def rotates(x, y, z, grad, *, a):
+    return z - a * grad(x), x, y
+
+
+@pytest.mark.parametrize("make", [keeps_y, swaps, duplicates, zero_row, rotates], ids=lambda f: f.name)
+@pytest.mark.parametrize("compiled", [False, True], ids=["numpy", "numba"])
+def test_in_place_buffer_plans_of_unusual_structures(make, compiled, monkeypatch):
+    """State variables kept, swapped, duplicated, zeroed or rotated: the in-place plan (which buffer
+    each new field goes to, when a row needs the scratch block) gives the own step's iterates."""
+    if compiled:
+        pytest.importorskip("numba")
+    monkeypatch.setattr(kernels, "USE_NUMBA", compiled)
+    p = polyak.make_problem("quadratic", mu=1.0, L=[20.0, 60.0], dim=16, spectrum="uniform", instances=2,
+                            x_star="random", seed=4)
+    m = make()
+    own = polyak.simulate(m, p, 60, seeds=2, record_every=3, keep_last=2, fused=False)
+    scale = np.abs(p.x0 - p.x_star).max()
+    for bs in (None, 16, float("inf")):
+        t = polyak.simulate(m, p, 60, seeds=2, record_every=3, keep_last=2, block_size=bs)
+        np.testing.assert_allclose(t.x_final, own.x_final, rtol=0, atol=1e-12 * scale)
+        np.testing.assert_allclose(t.x_tail, own.x_tail, rtol=0, atol=1e-12 * scale)
+        np.testing.assert_allclose(t.dist, own.dist, rtol=0, atol=1e-12 * own.dist[0].max())
