@@ -244,6 +244,7 @@ def run(args: argparse.Namespace) -> int:
 
     from polyak.solvers import make_problem, simulate
     from polyak.solvers.base import build_method
+    from polyak.verify.api import default_floor
     from polyak.verify.rates import fit_rate
 
     rule = method_rule(args.method)
@@ -280,7 +281,8 @@ def run(args: argparse.Namespace) -> int:
     )
     err = traj.dist if traj.dist is not None else traj.fgap
     first = (0,) * (err.ndim - 1)
-    fit = fit_rate(err[(slice(None),) + first], traj.k)
+    floor = default_floor(problem, "dist" if traj.dist is not None else "fgap")  # 0 for x* = 0: no floor
+    fit = fit_rate(err[(slice(None),) + first], traj.k, floor=floor and max(floor, traj.floor))
     # small fields first: a reader of the JSON sees the answer before the long traces
     report = {
         "method": args.method,

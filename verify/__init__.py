@@ -3,7 +3,8 @@
 Public API (everything is imported lazily, so ``import polyak.verify`` is cheap; the certificate
 tools import cvxpy only when first used):
 
-* :func:`assert_rate` -- one-line rate assertion for a user's own tests;
+* :func:`assert_rate` -- one-line rate assertion for a user's own tests (:func:`measure_rate`: the
+  fits it checks; :func:`default_floor`: their error floor);
 * :class:`Claim`, :class:`Result`, :class:`Measurement`, :func:`evaluate` -- ``verify/claims.py``;
 * :func:`run_claims`, :func:`collect` -- ``verify/runner.py``;
 * :func:`fit_rate` (the asymptotic linear rate; also under the names :func:`fit_linear_rate`,
@@ -25,6 +26,7 @@ from __future__ import annotations
 _LAZY = {
     "assert_rate": "api",
     "measure_rate": "api",
+    "default_floor": "api",
     "Claim": "claims",
     "Result": "claims",
     "Measurement": "claims",

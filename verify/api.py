@@ -28,10 +28,35 @@ import numpy as np
 from .rates import RateFit, fit_rate, fit_sublinear_exponent, seed_stats
 
 
+def default_floor(problem: Any, metric: str) -> float:
+    """The relative error floor of a rate fit of ``problem`` with the error ``metric``.
+
+    0 when the error is ``dist`` = ||x_k - x*|| with x* = 0 exactly (every instance) and no
+    gradient noise: x_k is then rounded relative to itself, so the error has no floor and the fit
+    may use the records down to ~1e-290 (more of the asymptotic regime). Otherwise ``1e-12``
+    (float64 round-off around x* != 0 sits near 1e-16 ||x*||; a plateau above that is detected
+    by :func:`~polyak.verify.rates.usable_window`).
+
+    >>> from polyak.solvers import make_problem
+    >>> default_floor(make_problem("quadratic", dim=3), "dist")  # x* = 0 is the default
+    0.0
+    >>> default_floor(make_problem("quadratic", dim=3, x_star="random"), "dist")
+    1e-12
+    """
+    x_star = getattr(problem, "x_star", None)
+    if (metric == "dist" and x_star is not None and getattr(problem, "noise", None) is None
+            and not np.any(np.asarray(x_star))):
+        return 0.0
+    return 1e-12
+
+
 def measure_rate(method: Any, problem: Any, *, steps: int = 500, seeds: Any = (0,), kind: str = "linear",
-                 metric: str = "auto", backend: str = "numpy", floor: float = 1e-12, burn_in: float = 0.5,
+                 metric: str = "auto", backend: str = "numpy", floor: float | None = None, burn_in: float = 0.5,
                  k_min: float = 10.0, model: str = "auto") -> list[RateFit]:
-    """Simulate and fit every run; returns one :class:`RateFit` per run (problem x grid x seed)."""
+    """Simulate and fit every run; returns one :class:`RateFit` per run (problem x grid x seed).
+
+    ``floor`` (relative to each run's first error) defaults to :func:`default_floor`.
+    """
     from polyak.solvers import simulate
 
     if kind not in ("linear", "sublinear"):
@@ -39,12 +64,16 @@ def measure_rate(method: Any, problem: Any, *, steps: int = 500, seeds: Any = (0
     tr = simulate(method, problem, steps, seeds=seeds, backend=backend)
     if metric == "auto":
         err = tr.error()
+        used = "dist" if tr.dist is not None else "fgap"
     elif metric in ("dist", "fgap", "gnorm"):
         err = getattr(tr, metric)
         if err is None:
             raise ValueError(f"metric {metric!r} is not available for this problem (x* or f* unknown)")
+        used = metric
     else:
         raise ValueError(f"metric must be 'auto', 'dist', 'fgap' or 'gnorm'; got {metric!r}")
+    if floor is None:
+        floor = default_floor(problem, used)
     cols = np.asarray(err).reshape(err.shape[0], -1)
     fits = []
     for j in range(cols.shape[1]):
@@ -57,7 +86,7 @@ def measure_rate(method: Any, problem: Any, *, steps: int = 500, seeds: Any = (0
 
 def assert_rate(method: Any, problem: Any, rate: float, relation: str = "tight", rtol: float = 1e-2, *,
                 steps: int = 500, seeds: Any = (0,), kind: str = "linear", metric: str = "auto",
-                backend: str = "numpy", floor: float = 1e-12, burn_in: float = 0.5, k_min: float = 10.0,
+                backend: str = "numpy", floor: float | None = None, burn_in: float = 0.5, k_min: float = 10.0,
                 model: str = "auto") -> list[RateFit]:
     """Assert that ``method`` converges on ``problem`` at ``rate`` (see the module docstring).
 
@@ -72,7 +101,8 @@ def assert_rate(method: Any, problem: Any, rate: float, relation: str = "tight",
         steps, seeds, backend: passed to ``simulate``; several seeds are summarised by their mean.
         kind: "linear" (default) or "sublinear".
         metric: "auto" (dist when x* is known, else f gap), "dist", "fgap" or "gnorm".
-        floor, burn_in, k_min, model: passed to the fits (``model``: "auto", "rho^k" or "k^p rho^k").
+        floor, burn_in, k_min, model: passed to the fits (``model``: "auto", "rho^k", "k^p rho^k" or
+            "(a+bk) rho^k"; ``floor`` defaults to :func:`default_floor`: 0 for x* = 0, else 1e-12).
 
     Returns:
         The fits (one per run), when the assertion holds.

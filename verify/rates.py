@@ -39,10 +39,12 @@ class RateFit:
     ``rate``: rho (linear fits) or the exponent p of e_k ~ C k^-p (:func:`fit_sublinear_exponent`);
     ``window``: the record indices [start, end) used; ``residual``: the RMS residual of the fit in
     natural-log units; ``points``: end - start; ``intercept``: log C. Linear fits also report
-    ``model`` (``"rho^k"`` or ``"k^p rho^k"``), ``power`` (p, 0 for ``"rho^k"``), ``floor`` (the
-    error level where the window was cut: the relative floor, or a detected plateau) and
-    ``tail_rate`` (the same model fitted on the last half of the window: a fit that has reached the
-    asymptotic regime gives the same rate there; their gap is reported by :meth:`describe`).
+    ``model`` (``"rho^k"``, ``"k^p rho^k"`` or ``"(a+bk) rho^k"``), ``power`` (p: 0 for
+    ``"rho^k"``, 1 for ``"(a+bk) rho^k"``), ``floor`` (the error level where the window was cut: the
+    relative floor, or a detected plateau), ``tail_rate`` (the same model fitted on the last half of
+    the window: a fit that has reached the asymptotic regime gives the same rate there; their gap is
+    reported by :meth:`describe`) and, for ``"(a+bk) rho^k"``, ``coef`` = (a, b, c) of
+    e_k = rho^(k - k1) sqrt((a + b (k - k1))^2 + c^2), k1 the first k of the window.
     """
 
     rate: float
@@ -54,6 +56,7 @@ class RateFit:
     power: float = 0.0
     floor: float = float("nan")
     tail_rate: float = float("nan")
+    coef: tuple[float, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -62,6 +65,9 @@ class RateFit:
     def describe(self) -> str:
         """One line: model, rate, window, residual, floor and the tail check (for messages)."""
         model = self.model if self.model != "k^p rho^k" else f"k^p rho^k with p = {self.power:.3g}"
+        if self.model == DOUBLE and len(self.coef) == 3:
+            a, b, c = self.coef
+            model = f"(a+bk) rho^k (double root; a = {a:.3g}, b = {b:.3g}, c = {c:.3g})"
         tail = ""
         if np.isfinite(self.tail_rate) and np.isfinite(self.rate):
             tail = f", last-half rate {self.tail_rate:.8g} ({self.tail_rate / self.rate - 1:+.2g})"
@@ -71,7 +77,7 @@ class RateFit:
     def to_dict(self) -> dict:
         return {"rate": self.rate, "model": self.model, "power": self.power, "window": list(self.window),
                 "points": self.points, "residual": self.residual, "intercept": self.intercept,
-                "floor": self.floor, "tail_rate": self.tail_rate}
+                "floor": self.floor, "tail_rate": self.tail_rate, "coef": list(self.coef)}
 
 
 PLATEAU_DROP = 1e6
@@ -84,13 +90,17 @@ def usable_window(err: np.ndarray, floor: float = 1e-12, burn_in: float = 0.5) -
 
     The window ends at the first record that is non-finite or at most ``level``, where ``level``
     is the larger of ``floor * err[0]`` and, when the errors have *plateaued*, ``1e3`` times the
-    plateau: the run is said to have plateaued when its smallest error is at least ``1e6`` below
-    ``err[0]`` and is already reached (within a factor 10) before the last tenth of the finite
-    records. A plateau is an error floor that is not relative to the start (``||x_k - x*||`` with
-    an x* known to ~1e-13, round-off around x* != 0); cutting 1e3 above it keeps its effect on
-    log e_k below 1e-3. A steadily decreasing run misdetected as plateaued only loses its last
-    records, never gains a biased one. The window starts after ``burn_in`` of the usable records
-    (default half: the asymptotic rate is what the tail shows).
+    plateau: the run is said to have plateaued when the median of its last tenth is at least
+    ``1e6`` below ``err[0]``, was first reached (within a factor 10) before the last tenth, and the
+    last tenth is flat: its least-squares slope of log e_k is at most a tenth of the run's
+    average slope (a run that still decays steadily is not flat, however little its error falls
+    within the last tenth). A plateau is an error floor that is not relative to the start
+    (``||x_k - x*||`` with an x* known to ~1e-13, round-off around x* != 0); cutting 1e3 above it
+    keeps its effect on log e_k below 1e-3. A steadily decreasing run misdetected as plateaued
+    only loses its last records, never gains a biased one. ``floor=0`` fits down to ~1e-290 (an
+    x* = 0, where rounding is relative to x_k and there is no floor: :func:`~polyak.verify.measure_rate`
+    passes it then). The window starts after ``burn_in`` of the usable records (default half: the
+    asymptotic rate is what the tail shows).
     """
     return _window(err, floor, burn_in)[:2]
 
@@ -107,8 +117,8 @@ def _window(err: np.ndarray, floor: float, burn_in: float) -> tuple[int, int, fl
         return (0, 0, float("nan"))
     bad = ~np.isfinite(err) | (err <= 0)
     n_fin = int(np.argmax(bad)) if bad.any() else err.size
-    level = max(floor * err[0], 1e-290)
     fin = err[:n_fin]
+    level = max(floor * err[0], 1e-290)
     level = max(level, PLATEAU_MARGIN * _plateaued(fin))
     below = ~np.isfinite(err) | (err <= level)
     end = int(np.argmax(below)) if below.any() else err.size
@@ -119,17 +129,22 @@ def _window(err: np.ndarray, floor: float, burn_in: float) -> tuple[int, int, fl
 def _plateaued(fin: np.ndarray) -> float:
     """The plateau of a run (its median error over the last tenth) when it has one, else 0.
 
-    Plateaued: that median is at least 1e6 below the start, the last tenth stays within a factor
-    10 of it (90th percentile; dips below do not count) and it was first reached (within 10x)
-    before the last tenth."""
+    Plateaued: that median is at least 1e6 below the start, it was first reached (within 10x)
+    before the last tenth, and the last tenth is flat (its least-squares slope of log e is at
+    most a tenth of the average slope from the start to that median)."""
     n = fin.size
-    last = fin[int(0.9 * n):]
-    if n < 20 or last.size == 0:
+    i0 = int(0.9 * n)
+    last = fin[i0:]
+    if n < 20 or last.size < 2:
         return 0.0
     med = float(np.median(last))
-    flat = float(np.percentile(last, 90)) <= 10.0 * med
-    early = int(np.argmax(fin <= 10.0 * med)) < 0.9 * n
-    return med if (med < fin[0] / PLATEAU_DROP and flat and early) else 0.0
+    if not med < fin[0] / PLATEAU_DROP:
+        return 0.0
+    slope, _ = _line(np.arange(last.size, dtype=float), np.log(last))
+    average = (np.log(fin[0]) - np.log(med)) / (i0 + last.size / 2)
+    flat = -slope <= 0.1 * average
+    early = int(np.argmax(fin <= 10.0 * med)) < i0
+    return med if (flat and early) else 0.0
 
 
 def _lstsq(k: np.ndarray, ll: np.ndarray, power: float | None) -> tuple[float, float, float, float]:
@@ -147,8 +162,96 @@ def _lstsq(k: np.ndarray, ll: np.ndarray, power: float | None) -> tuple[float, f
     return float(s), float(p), float(a), float(np.sqrt(np.mean(resid ** 2)))
 
 
-MODELS = ("auto", "rho^k", "k^p rho^k")
+DOUBLE = "(a+bk) rho^k"
+MODELS = ("auto", "rho^k", "k^p rho^k", DOUBLE)
 POWER_GAIN = 0.7
+#: auto picks ``"(a+bk) rho^k"`` when its factor sqrt((a + b K)^2 + c^2) grows over the window at
+#: least DOUBLE_GROWTH times as much (in log) as a Jordan block's, (k2 + 1)/(k1 + 1), and at the end
+#: of the window the double-root part |a + b K| is at least DOUBLE_DOMINANCE times the orthogonal c
+DOUBLE_GROWTH = 0.6
+DOUBLE_DOMINANCE = 1.5
+#: ... and that growth is at least this many standard errors of a trend in log e over the window
+#: (RMS residual x sqrt(12 / n_eff), n_eff = points (1 - r1) / (1 + r1) at most points, r1 the lag-1
+#: autocorrelation of the residuals): an oscillation large or slow against the window does not count
+DOUBLE_SIGNIFICANCE = 5.0
+#: fewest records for which auto fits the four-parameter double-root model (else ``k^p rho^k``, p = 1)
+DOUBLE_MIN_POINTS = 6
+
+
+@dataclass(frozen=True)
+class _Double:
+    s: float  # log rho
+    coef: tuple[float, float, float]  # (a, b, c) of e_k = rho^(k - k1) sqrt((a + b (k - k1))^2 + c^2)
+    intercept: float  # log C, the model's e_{k1} = C rho^{k1}
+    residual: float  # RMS in natural-log units
+    growth: float  # log of the factor sqrt((a + b K)^2 + c^2) at the end of the window over the start
+    dominance: float  # |a + b K| / c at the end of the window (inf for c = 0)
+    n_eff: float  # points (1 - r1) / (1 + r1), at most points: r1 the residuals' lag-1 autocorrelation
+
+
+def _double(k: np.ndarray, ll: np.ndarray, s_starts: tuple[float, ...]) -> _Double:
+    """Fit log e_k = s (k - k1) + log sqrt((a + b (k - k1))^2 + c^2) (scipy's Levenberg-Marquardt).
+
+    The norm of (a + b K) u + c v for orthogonal unit u, v, times rho^K: a double root (a Jordan
+    block, (a + b K) rho^K) plus a part of the same modulus orthogonal to it (heavy ball at its
+    optimum has double roots at mu and L, the latter of sign (-1)^K, and complex roots of modulus
+    rho between; their norms add in squares). Starts: each of ``s_starts`` with a factor growing
+    like k (b = a / k1) and like 0.1, 0.5, 2 times a over the window; the lowest cost wins.
+    """
+    from scipy.optimize import least_squares  # ~0.4 s to import: only when a double root is fitted
+
+    K = k - k[0]
+    y = ll - ll[0]  # normalised: e_{k1} = 1, coefficients of order 1
+
+    def res(t):
+        s, a, b, c = t
+        return s * K + 0.5 * np.log((a + b * K) ** 2 + c ** 2) - y
+
+    def jac(t):
+        s, a, b, c = t
+        u = a + b * K
+        q = u ** 2 + c ** 2
+        return np.column_stack([K, u / q, u * K / q, c / q])
+
+    span = max(float(K[-1]), 1.0)
+    starts = [(s, 1.0, 1.0 / max(float(k[0]), 1.0), 0.1) for s in s_starts]
+    starts += [(s_starts[0], 1.0, f / span, 0.1) for f in (0.1, 0.5, 2.0)]
+    best = None
+    for x0 in starts:
+        with np.errstate(all="ignore"):
+            r = least_squares(res, np.asarray(x0, dtype=float), jac=jac, method="lm", x_scale="jac")
+        if np.all(np.isfinite(r.x)) and np.isfinite(r.cost) and (best is None or r.cost < best.cost):
+            best = r
+    nan = float("nan")
+    if best is None:
+        return _Double(nan, (nan, nan, nan), nan, nan, nan, nan, nan)
+    s, a, b, c = (float(v) for v in best.x)
+    if b < 0:  # (a, b) and (-a, -b) are the same model
+        a, b = -a, -b
+    q0, q1 = a * a + c * c, (a + b * K[-1]) ** 2 + c * c
+    scale = float(np.exp(ll[0]))
+    end = abs(a + b * K[-1])
+    r = best.fun - np.mean(best.fun)
+    ss = float(r @ r)
+    r1 = float(r[1:] @ r[:-1]) / ss if ss > 0 else 0.0
+    n_eff = float(min(k.size, k.size * (1 - r1) / (1 + r1))) if r1 > -1 else float(k.size)
+    return _Double(s, (a * scale, b * scale, abs(c) * scale), float(ll[0] + 0.5 * np.log(q0) - s * k[0]),
+                   float(np.sqrt(np.mean(best.fun ** 2))), float(0.5 * np.log(q1 / q0)),
+                   float(end / abs(c)) if c != 0 else float("inf"), n_eff)
+
+
+def _double_fit(k: np.ndarray, ll: np.ndarray) -> _Double:
+    """:func:`_double` started from the ``k rho^k`` and the ``rho^k`` rates (what ``fit_rate`` uses)."""
+    return _double(k, ll, (_lstsq(k, ll, 1.0)[0], _lstsq(k, ll, 0.0)[0]))
+
+
+def _is_double(d: _Double, k: np.ndarray) -> bool:
+    """Whether the data show a double root: the fitted factor grows like a Jordan block's and the
+    double-root part dominates at the end of the window (not a transient that c bends into shape)."""
+    jordan = np.log((k[-1] + 1.0) / (k[0] + 1.0))
+    scatter = d.residual * np.sqrt(12.0 / max(d.n_eff, 1.0))
+    return bool(np.isfinite(d.s) and d.growth >= DOUBLE_GROWTH * jordan and d.dominance >= DOUBLE_DOMINANCE
+                and d.growth >= DOUBLE_SIGNIFICANCE * scatter)
 
 
 def fit_rate(err: np.ndarray, k: np.ndarray | None = None, *, model: str = "auto", power: float | None = None,
@@ -158,28 +261,39 @@ def fit_rate(err: np.ndarray, k: np.ndarray | None = None, *, model: str = "auto
     Every rate that polyak measures goes through this function (``assert_rate``, ``measure_rate``,
     ``polyak run``'s ``fitted_rate``, the figures and the papers' claims).
 
-    Models: ``"rho^k"`` fits log e_k = a + k log rho; ``"k^p rho^k"`` fits log e_k = a + p log k +
-    k log rho with p fitted (or fixed by ``power``): the error of a linear iteration whose slowest
-    eigenvalue has a Jordan block of size m is ~ k^(m-1) rho^k (heavy ball at its quadratic
-    optimum, Nesterov at lambda = mu: double roots, p = 1), and fitting it with ``"rho^k"`` biases
-    log rho upward by about p log(k2/k1)/(k2 - k1) over the window [k1, k2]. ``"auto"`` (default)
-    fits p freely; when that fit lowers the RMS residual to at most 0.7 times the ``rho^k`` one,
-    p is rounded to the nearest integer >= 0 (the Jordan multiplicity minus one: an integer
-    asymptotically) and the rate refitted with it; otherwise (p adds nothing: a transient, or an
-    oscillation that a free p only chases) the model is ``rho^k``. ``power`` fixes p (and the
-    model).
+    Models (all fitted on log e_k, so the residual is in natural-log units):
+
+    * ``"rho^k"``: log e_k = a + k log rho (linear least squares).
+    * ``"k^p rho^k"``: log e_k = a + p log k + k log rho with p fitted (or fixed by ``power``).
+    * ``"(a+bk) rho^k"``: e_k = rho^(k - k1) sqrt((a + b (k - k1))^2 + c^2), k1 the first k of the
+      window, by nonlinear least squares (``scipy.optimize.least_squares``): the error of a linear
+      iteration whose slowest eigenvalue is a double root (a Jordan block of size 2: heavy ball at
+      its quadratic optimum, Nesterov's standard tuning at lambda = mu), plus an orthogonal part of
+      the same modulus (heavy ball's double root at L and its complex roots between). ``k rho^k``
+      alone leaves the constant a out: its rate is biased by about (a/b) / k^2 per step, and
+      ``rho^k`` by about log(k2/k1)/(k2 - k1) over the window [k1, k2].
+
+    ``"auto"`` (default) fits ``"(a+bk) rho^k"`` and takes it when the data show a double root: its
+    factor sqrt((a + b K)^2 + c^2) grows over the window at least 0.6 times as much (in log) as a
+    Jordan block's, (k2 + 1)/(k1 + 1) (a transient of a faster mode makes it shrink, an
+    oscillation leaves it flat), and at the end of the window the double-root part |a + b K| is at
+    least 1.5 times c (the model is in the regime it describes, not bending a transient into
+    shape with c). Otherwise the model is ``rho^k``. When a free p lowers the RMS residual to at
+    most 0.7 times the ``rho^k`` one and rounds to 2 or more (a larger Jordan block), the model is
+    ``k^p rho^k`` with that p; with fewer than 6 records (too few for four parameters) it is
+    ``k^p rho^k`` with p = 1 when p rounds to 1. ``power`` fixes p (and the model ``k^p rho^k``).
 
     The window is :func:`usable_window` (the second half of the records above the floor, by
     default), or ``window`` as given. The result also carries the rate fitted on the last half of
     the window (``tail_rate``): when the run is long enough for the slowest mode to dominate the
     two agree, and their gap is a measure of how far from asymptotic the fit is.
 
-    Returns a :class:`RateFit` (rate NaN with fewer than 3 points).
+    Returns a :class:`RateFit` (rate NaN with fewer than 3 points, 4 for ``"(a+bk) rho^k"``).
 
     >>> import numpy as np
     >>> k = np.arange(300); fit = fit_rate((2.0 + 5.0 * k) * 0.9 ** k, k)
-    >>> fit.model, round(fit.rate, 4), round(fit.power, 2)
-    ('k^p rho^k', 0.9, 1.0)
+    >>> fit.model, round(fit.rate, 10), fit.power
+    ('(a+bk) rho^k', 0.9, 1.0)
     """
     if model not in MODELS:
         raise ValueError(f"model must be one of {', '.join(MODELS)}; got {model!r}")
@@ -188,6 +302,8 @@ def fit_rate(err: np.ndarray, k: np.ndarray | None = None, *, model: str = "auto
             raise ValueError(f"power must be a finite number; got {power!r}")
         if model == "rho^k" and power != 0:
             raise ValueError("power != 0 needs model 'k^p rho^k' (or 'auto')")
+        if model == DOUBLE:
+            raise ValueError(f"power fixes p of 'k^p rho^k'; the model {DOUBLE!r} has p = 1")
     err = np.asarray(err, dtype=float)
     k = np.arange(err.size, dtype=float) if k is None else np.asarray(k, dtype=float)
     if k.shape != err.shape:
@@ -201,30 +317,44 @@ def fit_rate(err: np.ndarray, k: np.ndarray | None = None, *, model: str = "auto
         pos = np.flatnonzero(k >= 1)
         start = max(start, int(pos[0])) if pos.size else end
     nan = float("nan")
-    if end - start < 3:
-        return RateFit(nan, (start, end), nan, max(end - start, 0), floor=lvl)
+    n = end - start
+    if n < 3 or (model == DOUBLE and n < 4):
+        return RateFit(nan, (start, end), nan, max(n, 0), floor=lvl)
     kk, ll = k[start:end], np.log(err[start:end])
     if not np.all(np.isfinite(ll)):
         raise ValueError("the window holds non-finite or non-positive errors")
+    half = n // 2
+    use_double = model == DOUBLE
     if power is not None:
         p_fix = float(power)
     elif model == "rho^k":
         p_fix = 0.0
-    elif model == "k^p rho^k":
+    elif model in ("k^p rho^k", DOUBLE):
         p_fix = None
     else:
         p_fix = 0.0
-        if end - start >= 4:
+        if n >= 4:
+            s0, _, _, res0 = _lstsq(kk, ll, 0.0)
             _, p_hat, _, res_free = _lstsq(kk, ll, None)
-            if res_free <= POWER_GAIN * _lstsq(kk, ll, 0.0)[3]:
-                p_fix = float(max(0, round(p_hat)))
+            p_round = float(max(0, round(p_hat))) if res_free <= POWER_GAIN * res0 else 0.0
+            if p_round >= 2.0 or n < DOUBLE_MIN_POINTS:
+                p_fix = p_round  # a larger Jordan block; or too few records for four parameters
+            else:
+                dbl = _double_fit(kk, ll)
+                use_double = _is_double(dbl, kk)
+    if use_double:
+        dbl = dbl if model == "auto" else _double_fit(kk, ll)
+        tail = nan
+        if n - half >= DOUBLE_MIN_POINTS:
+            tail = float(np.exp(_double(kk[half:], ll[half:], (dbl.s,)).s))
+        return RateFit(float(np.exp(dbl.s)), (start, end), dbl.residual, n, dbl.intercept, DOUBLE, 1.0, lvl, tail,
+                       dbl.coef)
     s, p, a, res = _lstsq(kk, ll, p_fix)
-    half = (end - start) // 2
     tail = nan
-    if end - (start + half) >= 4:
+    if n - half >= 4:
         tail = float(np.exp(_lstsq(kk[half:], ll[half:], p_fix)[0]))
     name = "rho^k" if p_fix == 0.0 else "k^p rho^k"
-    return RateFit(float(np.exp(s)), (start, end), res, end - start, a, name, p, lvl, tail)
+    return RateFit(float(np.exp(s)), (start, end), res, n, a, name, p, lvl, tail)
 
 
 def fit_linear_rate(err: np.ndarray, k: np.ndarray | None = None, *, floor: float = 1e-12,

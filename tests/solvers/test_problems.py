@@ -295,6 +295,22 @@ def test_logistic_optimum_certified_and_matches_independent_solver(problems):
         assert np.linalg.norm(res.x - p.x_star[i]) <= np.linalg.norm(fun(res.x)[1]) / lam + 1e-12 / lam
 
 
+def test_logistic_optimum_is_exact_to_round_off(problems):
+    # x* is polished until the gradient stops decreasing: ||grad f(x*)|| is at the rounding level of the
+    # gradient's sum, eps * ||(1/n) sum_i |a_i| s_i + mu |x*|||, not merely <= 1e-12 (a rate fit on
+    # ||x_k - x*|| then sees round-off, ~1e-16, and no plateau at ||grad|| / mu). The second problem is
+    # the rate-fit grid's kappa = 1e3 instance, where stopping at <= 1e-12 left ||grad|| = 1.2e-14.
+    for p in (problems["logistic"], polyak.make_problem("logistic", dim=10, n=200, mu=[1e-3, 1e-4], seed=0)):
+        _assert_logistic_round_off(p)
+
+
+def _assert_logistic_round_off(p):
+    m = p.y * np.einsum("pnd,pd->pn", p.A, p.x_star)
+    g = reference_grad(p, "logistic", p.x_star)
+    scale = np.einsum("pnd,pn->pd", np.abs(p.A), expit(-m)) / p.n_samples + p.mu[:, None] * np.abs(p.x_star)
+    assert np.all(np.linalg.norm(g, axis=1) <= 10 * EPS * np.linalg.norm(scale, axis=1))
+
+
 def test_nonconvex_global_minimum_by_multistart(problems, rng):
     """No local search from 100 random starts finds a value below f*."""
     p = problems["nonconvex"]

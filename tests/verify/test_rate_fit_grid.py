@@ -1,7 +1,7 @@
 """The default rate fit recovers the asymptotic linear rate within 2e-3 (and rejects 1% off) over a grid.
 
 Grid: kappa in {10, 100, 1e3, 1e4} x methods {GD at 2/(mu+L) and 1/L, heavy ball at its quadratic
-optimum (double roots: k rho^k), heavy ball away from it (beta = beta*/2: a real slowest root;
+optimum (double roots: (a + b k) rho^k), heavy ball away from it (beta = beta*/2: a real slowest root;
 beta = beta*^(3/4): complex roots), Nesterov's standard tuning (double root at mu), triple
 momentum (Van Scoy et al.; a test-local rule when ``triple-momentum`` is not registered)} x
 problems {random quadratic with x* != 0, with x* = 0, l2-regularised logistic regression}.
@@ -11,12 +11,27 @@ iteration's companion matrix at each eigenvalue of the Hessian (``numpy.linalg.e
 quadratic's matrix; for logistic regression the Hessian at x*, written out below, with the
 method tuned on its extreme eigenvalues: the asymptotic rate is the rate of the linearisation at
 x*). Each point calls :func:`polyak.verify.assert_rate` with its defaults (500 steps, the default
-fit) and ``rtol=2e-3``, and the same call with the rate 1% too low and 1% too high must fail.
+fit and floor) and ``rtol=2e-3``, and the same call with the rate 1% too low and 1% too high must
+fail.
 
-Known misses (strict xfail, so a fix shows up): where the slowest root is double and the usable
-window is short (logistic regression's fast local rates: 15-30 points above the 1e-12 floor;
-Nesterov at kappa = 10 with x* != 0) the fitted power and rate trade off and the fit is off by
-0.4%-8%.
+What makes that hold (issue 10; before, 9 of the 84 points were off by 0.4%-8%): the double-root
+model ``(a+bk) rho^k`` (``k rho^k`` left the constant a out: +0.3% to +0.5% on logistic regression;
+``rho^k`` was kept for Nesterov at kappa = 10, +1.6%), chosen from the growth of its factor rather
+than from the residual; logistic regression's x* polished to round-off (it stopped at
+||grad|| <= 1e-12, a plateau at 5e-13 and 7.5e-12 relative at kappa = 1e3 and 1e4 that left 15-32
+records above it); no floor where x* = 0.
+
+Known miss (strict xfail, so a fix shows up): heavy ball at its optimum on logistic regression at
+kappa = 10. Its local rate is 0.148, so the error meets round-off (5e-17) after ~20 steps and the
+linear regime leaves 8 records (k = 8..15, error 1e-6..1e-12); every root has modulus rho (double
+roots at the extreme eigenvalues, complex ones between), so e_k / ((k + 1) rho^k) wobbles by +-1.5%
+over those records: 2e-3 in rho is 0.02 in log e over the window, the size of the wobble. Fitted
+there: -4.9% (``(a+bk) rho^k``), -0.5% to -4.7% (``k rho^k`` on any window from k = 3..9 to
+15..19), +8.1% (``rho^k``).
+
+Other seeds (not in the test: the grid is seed 0) show where the defaults stop: seed 1 fails at 9
+points (logistic regression at kappa = 10, where the slowest eigen-direction carries ~6% of the
+start and the ratio e_{k+1} / e_k is still 0.98 rho when round-off is met), seed 2 at 2.
 """
 
 from __future__ import annotations
@@ -127,8 +142,7 @@ def case(kind: str, kappa: float, name: str, seed: int = 0):
     return method, prob, spectral_radius(meth, p, eigs)
 
 
-KNOWN_MISSES = {("quadratic", 10.0, "nesterov"), ("logistic", 10.0, "hb-opt"), ("logistic", 10.0, "nesterov")} | {
-    ("logistic", k, m) for k in (100.0, 1e3, 1e4) for m in ("hb-opt", "nesterov")}
+KNOWN_MISSES = {("logistic", 10.0, "hb-opt")}
 SAMPLE = {("quadratic", 100.0, m) for m in METHODS} | {("quadratic-x0", 10.0, "hb-opt"), ("quadratic", 1e4, "hb-opt"),
                                                        ("logistic", 1e3, "gd-opt"), ("logistic", 1e4, "tmm")}
 
@@ -140,7 +154,7 @@ def _params():
             for m in METHODS:
                 marks = [] if (kind, kappa, m) in SAMPLE else [pytest.mark.slow]
                 if (kind, kappa, m) in KNOWN_MISSES:
-                    marks.append(pytest.mark.xfail(strict=True, reason="double root, short window: see module doc"))
+                    marks.append(pytest.mark.xfail(strict=True, reason="rate 0.148, 8 records above round-off: see module doc"))
                 out.append(pytest.param(kind, kappa, m, marks=marks, id=f"{kind}-{kappa:g}-{m}"))
     return out
 
@@ -150,17 +164,17 @@ def test_default_fit_recovers_the_rate_and_rejects_1pct(kind, kappa, name):
     method, prob, rho = case(kind, kappa, name)
     fits = assert_rate(method, prob, rho, rtol=RTOL)
     f = fits[0]
-    assert f.model in ("rho^k", "k^p rho^k") and f.points >= 4 and np.isfinite(f.residual)
+    assert f.model in ("rho^k", "(a+bk) rho^k") and f.points >= 4 and np.isfinite(f.residual)
     for wrong in (0.99 * rho, 1.01 * rho):
         with pytest.raises(AssertionError, match="model .*window .*residual"):
             assert_rate(method, prob, wrong, rtol=RTOL)
 
 
 def test_the_model_is_chosen_from_the_data():
-    # heavy ball at its optimum: double roots, the fit says k^p rho^k with p = 1; GD: rho^k
+    # heavy ball at its optimum: double roots, the fit says (a+bk) rho^k (p = 1); GD: rho^k
     m, p, rho = case("quadratic", 100.0, "hb-opt")
     f = assert_rate(m, p, rho, rtol=RTOL)[0]
-    assert f.model == "k^p rho^k" and f.power == 1.0
+    assert f.model == "(a+bk) rho^k" and f.power == 1.0 and len(f.coef) == 3
     m, p, rho = case("quadratic", 100.0, "gd-opt")
     assert assert_rate(m, p, rho, rtol=RTOL)[0].model == "rho^k"
 
