@@ -167,7 +167,7 @@ MODELS = ("auto", "rho^k", "k^p rho^k", DOUBLE)
 POWER_GAIN = 0.7
 #: auto picks ``"(a+bk) rho^k"`` when its factor sqrt((a + b K)^2 + c^2) grows over the window at
 #: least DOUBLE_GROWTH times as much (in log) as a Jordan block's, (k2 + 1)/(k1 + 1), and at the end
-#: of the window the double-root part |a + b K| is at least DOUBLE_DOMINANCE times the orthogonal c
+#: of the window the double-root part ``|a + b K|`` is at least DOUBLE_DOMINANCE times the orthogonal c
 DOUBLE_GROWTH = 0.6
 DOUBLE_DOMINANCE = 1.5
 #: ... and that growth is at least this many standard errors of a trend in log e over the window
@@ -276,7 +276,7 @@ def fit_rate(err: np.ndarray, k: np.ndarray | None = None, *, model: str = "auto
     ``"auto"`` (default) fits ``"(a+bk) rho^k"`` and takes it when the data show a double root: its
     factor sqrt((a + b K)^2 + c^2) grows over the window at least 0.6 times as much (in log) as a
     Jordan block's, (k2 + 1)/(k1 + 1) (a transient of a faster mode makes it shrink, an
-    oscillation leaves it flat), and at the end of the window the double-root part |a + b K| is at
+    oscillation leaves it flat), and at the end of the window the double-root part ``|a + b K|`` is at
     least 1.5 times c (the model is in the regime it describes, not bending a transient into
     shape with c). Otherwise the model is ``rho^k``. When a free p lowers the RMS residual to at
     most 0.7 times the ``rho^k`` one and rounds to 2 or more (a larger Jordan block), the model is
