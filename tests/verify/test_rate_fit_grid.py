@@ -16,8 +16,8 @@ fail.
 
 What makes that hold (issue 10; before, 9 of the 84 points were off by 0.4%-8%): the double-root
 model ``(a+bk) rho^k`` (``k rho^k`` left the constant a out: +0.3% to +0.5% on logistic regression;
-``rho^k`` was kept for Nesterov at kappa = 10, +1.6%), chosen from the growth of its factor rather
-than from the residual; logistic regression's x* polished to round-off (it stopped at
+``rho^k`` was kept for Nesterov at kappa = 10, +1.6%), chosen when log e_k is concave and the
+factor grows like a Jordan block's (the residual alone missed Nesterov at kappa = 10); logistic regression's x* polished to round-off (it stopped at
 ||grad|| <= 1e-12, a plateau at 5e-13 and 7.5e-12 relative at kappa = 1e3 and 1e4 that left 15-32
 records above it); no floor where x* = 0.
 
