@@ -40,8 +40,9 @@ FAST = os.environ.get("POLYAK_FAST", "0") == "1"
 # second half of the records above the floating-point floor, and raises `AssertionError` with the
 # numbers when the claim fails. The fit chooses its model from the data: heavy ball at its optimum has
 # double roots, its error is $\sim k\rho^k$, and a plain log-linear fit would be biased upwards by about
-# $\log(k_2/k_1)/(k_2-k_1)$; the default fit sees the $k$ factor and fits $k^p\rho^k$ (it reports the
-# model, the window and the residual). So the textbook claim passes as a tight claim at `rtol=2e-3`.
+# $\log(k_2/k_1)/(k_2-k_1)$; the default fit sees the $k$ factor and fits the double-root model
+# $e_k^2 = ((a + bk)^2 + c^2)\rho^{2k}$ (it reports the model, its coefficients, the window and the
+# residual). So the textbook claim passes as a tight claim at `rtol=2e-3`.
 
 # %%
 mu, L = 1.0, 100.0
