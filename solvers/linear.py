@@ -769,7 +769,7 @@ def linear_form(method: Any, tool: str = "linear_form") -> Method:
 
 
 def require_linear(method: Any, tool: str) -> None:
-    """Raise ValueError, saying why, unless the analysis tools accept ``method`` (:func:`linear_form`)."""
+    """Raise ValueError, saying why, unless the analysis tools accept ``method`` (:func:`~polyak.solvers.linear.linear_form`)."""
     linear_form(method, tool)
 
 

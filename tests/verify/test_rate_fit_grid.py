@@ -15,11 +15,12 @@ fit and floor) and ``rtol=2e-3``, and the same call with the rate 1% too low and
 fail.
 
 What makes that hold (issue 10; before, 9 of the 84 points were off by 0.4%-8%): the double-root
-model ``(a+bk) rho^k`` (``k rho^k`` left the constant a out: +0.3% to +0.5% on logistic regression;
-``rho^k`` was kept for Nesterov at kappa = 10, +1.6%), chosen when log e_k is concave and the
-factor grows like a Jordan block's (the residual alone missed Nesterov at kappa = 10); logistic regression's x* polished to round-off (it stopped at
-||grad|| <= 1e-12, a plateau at 5e-13 and 7.5e-12 relative at kappa = 1e3 and 1e4 that left 15-32
-records above it); no floor where x* = 0.
+model ``(a+bk) rho^k`` (``k rho^k`` leaves the constant a out: +0.3% to +0.4% on logistic regression
+even with an exact x*; ``rho^k`` was kept for Nesterov at kappa = 10, +1.6%), chosen when log e_k is
+concave and the factor grows like a Jordan block's (the residual alone missed Nesterov at kappa =
+10); logistic regression's x* polished to round-off (it stopped at ||grad|| <= 1e-12: a plateau at
+5e-13 and 7.5e-12 relative at kappa = 1e3 and 1e4 that left 15-32 records above it, and a fitted
+p = 2 at kappa = 1e4, -2.3%); no floor where x* = 0.
 
 Known miss (strict xfail, so a fix shows up): heavy ball at its optimum on logistic regression at
 kappa = 10. Its local rate is 0.148, so the error meets round-off (5e-17) after ~20 steps and the
