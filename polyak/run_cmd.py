@@ -297,6 +297,7 @@ def run(args: argparse.Namespace) -> int:
         "fit_residual": fit.residual,
         "fit_model": fit.model,
         "fit_power": fit.power,
+        "fit_coef": list(fit.coef),  # (a, b, c) of the double-root model, else []
         "diverged": traj.diverged.reshape(-1).tolist(),
         "final_dist": None if traj.dist is None else traj.dist[-1].reshape(-1).tolist(),
         "final_gap": None if traj.fgap is None else traj.fgap[-1].reshape(-1).tolist(),

@@ -25,7 +25,7 @@ def test_run_json_fields(capsys):
     for key in ("fitted_rate", "final_dist", "final_gap", "diverged", "beta_trace", "x_tail"):
         assert key in rep
     # at the optimum the error is ~ (a + b k) rho^k (double roots): the fit uses that model and recovers 9/11
-    assert rep["fit_model"] == "(a+bk) rho^k" and rep["fit_power"] == 1.0
+    assert rep["fit_model"] == "(a+bk) rho^k" and rep["fit_power"] == 1.0 and len(rep["fit_coef"]) == 3
     assert abs(rep["fitted_rate"] / (9 / 11) - 1) < 2e-3, rep["fitted_rate"]
     assert rep["diverged"] == [False]
     assert len(rep["beta_trace"]) == 301 and rep["beta_trace"][5] == pytest.approx((9 / 11) ** 2)
