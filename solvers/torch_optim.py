@@ -204,14 +204,151 @@ class _PolyakOptimizer(torch.optim.Optimizer):
 # --------------------------------------------------------------------------------------------
 # Multi-tensor helpers (the ``foreach`` path)
 # --------------------------------------------------------------------------------------------
-def _sq_norms(ts: list) -> Any:
-    """Squared Euclidean norms of the tensors, one vector (one ``torch._foreach_norm`` call)."""
-    return torch.stack(torch._foreach_norm(ts)) ** 2
+# Reductions over tensors larger than this many bytes run in chunks of this size: the chunk just
+# read (and written) by the first kernel is still in L2 for the next ones, so a reduction that needs
+# g_k - g_{k-1} or an e = d - g costs one pass over memory instead of one per kernel.
+_CHUNK_BYTES = 1 << 18
 
 
-def _dots(a: list, b: list) -> Any:
-    """<a_i, b_i> of flat tensors, one vector."""
-    return torch.stack([torch.dot(u, v) for u, v in zip(a, b)])
+def _chunk_len(t: Any) -> int:
+    return max(1, _CHUNK_BYTES // t.element_size())
+
+
+def _split(ts: list) -> tuple[list, list]:
+    """Indices of the tensors reduced with multi-tensor kernels (small) and in chunks (large)."""
+    small, large = [], []
+    for i, t in enumerate(ts):
+        (large if t.numel() > _chunk_len(t) else small).append(i)
+    return small, large
+
+
+def _per_tensor(n: int, small: list, small_vals: list, large: list, large_vals: list) -> Any:
+    """Per-tensor values in parameter order from the two subsets (each a list of 0-dim tensors)."""
+    if not large:
+        return torch.stack(small_vals)
+    out = [None] * n
+    for i, v in zip(small, small_vals):
+        out[i] = v
+    for i, v in zip(large, large_vals):
+        out[i] = v
+    return torch.stack(out)
+
+
+def _secant_reduce(gps: list, gs: list, dxs: list) -> tuple[Any, Any]:
+    """(||g_prev - g||^2, ||dx||^2) per tensor, leaving g_prev = g (the copy for the next step)."""
+    small, large = _split(gps)
+    dg, dx = [], []
+    if small:
+        a, b = [gps[i] for i in small], [gs[i] for i in small]
+        torch._foreach_sub_(a, b)
+        dg = [n * n for n in torch._foreach_norm(a)]
+        dx = [n * n for n in torch._foreach_norm([dxs[i] for i in small])]
+        torch._foreach_copy_(a, b)
+    ldg, ldx = [], []
+    for i in large:
+        ch = _chunk_len(gps[i])
+        sa, sb = [], []
+        for u, g, w in zip(gps[i].split(ch), gs[i].split(ch), dxs[i].split(ch)):
+            u.sub_(g)
+            sa.append(torch.dot(u, u))
+            u.copy_(g)
+            sb.append(torch.dot(w, w))
+        ldg.append(torch.stack(sa).sum())
+        ldx.append(torch.stack(sb).sum())
+    n = len(gps)
+    return _per_tensor(n, small, dg, large, ldg), _per_tensor(n, small, dx, large, ldx)
+
+
+def _am_reduce(ds: list, gs: list, inner: bool) -> tuple[Any, Any]:
+    """d <- e = d - g; per tensor (||e||^2, ||g||^2) if ``inner`` else (||e||^2, <e, g>)."""
+    small, large = _split(ds)
+    ee, other = [], []
+    if small:
+        a, b = [ds[i] for i in small], [gs[i] for i in small]
+        torch._foreach_sub_(a, b)
+        ee = [n * n for n in torch._foreach_norm(a)]
+        other = [n * n for n in torch._foreach_norm(b)] if inner else [torch.dot(u, v) for u, v in zip(a, b)]
+    lee, lother = [], []
+    for i in large:
+        ch = _chunk_len(ds[i])
+        sa, sb = [], []
+        for e, g in zip(ds[i].split(ch), gs[i].split(ch)):
+            e.sub_(g)
+            sa.append(torch.dot(e, e))
+            sb.append(torch.dot(g, g) if inner else torch.dot(e, g))
+        lee.append(torch.stack(sa).sum())
+        lother.append(torch.stack(sb).sum())
+    n = len(ds)
+    return _per_tensor(n, small, ee, large, lee), _per_tensor(n, small, other, large, lother)
+
+
+def _am_adam_reduce(vs: list, gs: list, ds: list, Ps: list, b2: float, bc2s: list, eps: float, inner: bool,
+                    scratch: Callable[[Any], Any]) -> tuple[Any, Any]:
+    """Adam's v <- b2 v + (1 - b2) g^2, P = sqrt(v)/sqrt(bc2) + eps (torch's order), d <- e = d - g;
+    per tensor (<e, e/P>, <g, g/P>) if ``inner`` else (<e, e/P>, <e/P, g>)."""
+    small, large = _split(ds)
+    ee, other = [], []
+    if small:
+        v, g, d, P = ([t[i] for i in small] for t in (vs, gs, ds, Ps))
+        torch._foreach_mul_(v, b2)
+        torch._foreach_addcmul_(v, g, g, value=1.0 - b2)
+        for vi, Pi in zip(v, P):
+            torch.sqrt(vi, out=Pi)
+        torch._foreach_div_(P, [bc2s[i] ** 0.5 for i in small])
+        torch._foreach_add_(P, eps)
+        torch._foreach_sub_(d, g)
+        for e, gi, Pi in zip(d, g, P):
+            w = scratch(e)
+            torch.div(e, Pi, out=w)
+            ee.append(torch.dot(e, w))
+            if inner:
+                torch.div(gi, Pi, out=w)
+                other.append(torch.dot(gi, w))
+            else:
+                other.append(torch.dot(w, gi))
+    lee, lother = [], []
+    for i in large:
+        ch = _chunk_len(ds[i])
+        sa, sb = [], []
+        root = bc2s[i] ** 0.5
+        w = scratch(ds[i][:ch])
+        for v, g, e, P in zip(vs[i].split(ch), gs[i].split(ch), ds[i].split(ch), Ps[i].split(ch)):
+            ww = w[: e.numel()]
+            v.mul_(b2).addcmul_(g, g, value=1.0 - b2)
+            torch.sqrt(v, out=P)
+            P.div_(root).add_(eps)
+            e.sub_(g)
+            torch.div(e, P, out=ww)
+            sa.append(torch.dot(e, ww))
+            if inner:
+                torch.div(g, P, out=ww)
+                sb.append(torch.dot(g, ww))
+            else:
+                sb.append(torch.dot(ww, g))
+        lee.append(torch.stack(sa).sum())
+        lother.append(torch.stack(sb).sum())
+    n = len(ds)
+    return _per_tensor(n, small, ee, large, lee), _per_tensor(n, small, other, large, lother)
+
+
+def _am_adam_update(xs: list, gs: list, ds: list, Ps: list, idx: list, c: float, lr: float, wd: float) -> None:
+    """d <- c e + g (d holds e), x <- x (1 - lr wd) - lr d / P for the tensors in ``idx`` (large ones in chunks)."""
+    small, large = _split([ds[i] for i in idx])
+    if small:
+        x, g, d, P = ([t[idx[j]] for j in small] for t in (xs, gs, ds, Ps))
+        torch._foreach_mul_(d, c)
+        torch._foreach_add_(d, g)
+        if wd:
+            torch._foreach_mul_(x, 1.0 - lr * wd)
+        torch._foreach_addcdiv_(x, d, P, value=-lr)
+    for j in large:
+        i = idx[j]
+        ch = _chunk_len(ds[i])
+        for x, g, d, P in zip(xs[i].split(ch), gs[i].split(ch), ds[i].split(ch), Ps[i].split(ch)):
+            d.mul_(c).add_(g)
+            if wd:
+                x.mul_(1.0 - lr * wd)
+            x.addcdiv_(d, P, value=-lr)
 
 
 def _block_sums(v: Any, blocks: list) -> Any:
@@ -387,8 +524,8 @@ class AdaptiveHB(_PolyakOptimizer):
         raw_prev = torch.cat([st["beta_raw"].reshape(1) for st in heads])
         started = [st["step"] > 0 for st in heads]
         if any(started):
-            torch._foreach_sub_(gps, gs)  # g_{k-1} - g_k: the sign does not enter
-            dg2, dx2 = _block_sums(_sq_norms(gps), blocks), _block_sums(_sq_norms(dxs), blocks)
+            dg2, dx2 = _secant_reduce(gps, gs, dxs)  # and g_prev <- g_k (the sign of g_k - g_{k-1} does not enter)
+            dg2, dx2 = _block_sums(dg2, blocks), _block_sums(dx2, blocks)
             be = self._backend(items[0][0])
             beta, raw = adaptive_hb_beta_from_sums(dg2, dx2, lr, group["delta"], variant, beta_prev, raw_prev, be)
             if not all(started):  # beta_0 = 0 is kept at a block's first step
@@ -396,6 +533,7 @@ class AdaptiveHB(_PolyakOptimizer):
                 beta, raw = torch.where(mask, beta, beta_prev), torch.where(mask, raw, raw_prev)
         else:
             beta, raw = beta_prev, raw_prev
+            torch._foreach_copy_(gps, gs)
         ds = [st["d"].view(-1) for st in states] if variant == "A2" else None
         for b, (idx, bval) in enumerate(zip(blocks, beta.tolist())):  # one read-back per group and step
             if variant == "A1":  # dx' = beta dx - lr g, x' = x + dx'
@@ -412,7 +550,6 @@ class AdaptiveHB(_PolyakOptimizer):
             bb, rb = beta[b].reshape(1, 1, 1), raw[b].reshape(1, 1, 1)
             for i in idx:
                 states[i].update(beta=bb, beta_raw=rb, step=states[i]["step"] + 1)
-        torch._foreach_copy_(gps, gs)
 
 
 class AdaptiveHBAdam(_PolyakOptimizer):
@@ -544,38 +681,18 @@ class _AMOptimizer(_PolyakOptimizer):
         if self.adamw:
             b2 = group["beta2"]
             vs = [st["exp_avg_sq"].view(-1) for st in states]
-            torch._foreach_mul_(vs, b2)
-            torch._foreach_addcmul_(vs, gs, gs, value=1.0 - b2)
             # P = sqrt(v) / sqrt(1 - beta2^(k+1)) + eps (torch's order), in buffers kept between steps:
             # fresh 10 MB temporaries cost page faults on every step
             Ps = [self._buffer(p, "P") for p, _, _ in items]
-            for v, P in zip(vs, Ps):
-                torch.sqrt(v, out=P)
-            torch._foreach_div_(Ps, [(1.0 - b2 ** (st["step"] + 1)) ** 0.5 for st in states])
-            torch._foreach_add_(Ps, group["eps"])
-            torch._foreach_sub_(ds, gs)  # d holds e = d - g until the update
-            ee, other = [], []
-            for e, g, P in zip(ds, gs, Ps):  # weighted sums through one scratch array
-                w = self._scratch(e)
-                torch.div(e, P, out=w)
-                ee.append(torch.dot(e, w))
-                if kind != "inner":
-                    other.append(torch.dot(w, g))  # <e, g/P> = <e/P, g>
-                else:
-                    torch.div(g, P, out=w)
-                    other.append(torch.dot(g, w))
-            ee = _block_sums(torch.stack(ee), blocks)
-            if kind == "inner":
-                gg = _block_sums(torch.stack(other), blocks)
-            else:
-                eg = _block_sums(torch.stack(other), blocks)
+            bc2s = [1.0 - b2 ** (st["step"] + 1) for st in states]
+            ee, other = _am_adam_reduce(vs, gs, ds, Ps, b2, bc2s, group["eps"], kind == "inner", self._scratch)
         else:
-            torch._foreach_sub_(ds, gs)  # d holds e = d - g until the update
-            ee = _block_sums(_sq_norms(ds), blocks)
-            if kind == "inner":
-                gg = _block_sums(_sq_norms(gs), blocks)
-            else:
-                eg = _block_sums(_dots(ds, gs), blocks)
+            ee, other = _am_reduce(ds, gs, kind == "inner")  # d holds e = d - g until the update
+        ee = _block_sums(ee, blocks)
+        if kind == "inner":
+            gg = _block_sums(other, blocks)
+        else:
+            eg = _block_sums(other, blocks)
         be = self._backend(items[0][0])
         heads = [states[idx[0]] for idx in blocks]
         f_now = 0.0 if f is None else f
@@ -589,17 +706,12 @@ class _AMOptimizer(_PolyakOptimizer):
         cs = c.tolist()  # one read-back per group and step
         for b, idx in enumerate(blocks):
             if self.adamw:  # d' = c e + g, x' = x (1 - lr wd) - lr d' / P
-                torch._foreach_mul_([ds[i] for i in idx], cs[b])
-                torch._foreach_add_([ds[i] for i in idx], [gs[i] for i in idx])
+                _am_adam_update(xs, gs, ds, Ps, idx, cs[b], lr, wd)
             else:  # e' = c e + g = d', x' = x - lr d': one fused pass
                 _fused_momentum(xs, gs, ds, idx, cs[b], 0.0, lr)
             bb = beta[b].reshape(1, 1, 1)
             for i in idx:
                 states[i].update(beta=bb, f_prev=f_now, step=states[i]["step"] + 1)
-        if self.adamw:
-            if wd:
-                torch._foreach_mul_(xs, 1.0 - lr * wd)
-            torch._foreach_addcdiv_(xs, ds, Ps, value=-lr)
 
 
 class AMSGD(_AMOptimizer):
