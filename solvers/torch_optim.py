@@ -222,16 +222,18 @@ def _split(ts: list) -> tuple[list, list]:
     return small, large
 
 
-def _per_tensor(n: int, small: list, small_vals: list, large: list, large_vals: list) -> Any:
-    """Per-tensor values in parameter order from the two subsets (each a list of 0-dim tensors)."""
+def _per_tensor(n: int, small: list, small_vals: Any, large: list, large_vals: list) -> Any:
+    """Per-tensor values in parameter order: ``small_vals`` a vector for the small tensors, ``large_vals``
+    a list of 0-dim tensors for the large ones."""
     if not large:
-        return torch.stack(small_vals)
-    out = [None] * n
-    for i, v in zip(small, small_vals):
-        out[i] = v
-    for i, v in zip(large, large_vals):
-        out[i] = v
-    return torch.stack(out)
+        return small_vals
+    lv = torch.stack(large_vals)
+    if not small:
+        return lv
+    out = torch.empty(n, dtype=torch.promote_types(small_vals.dtype, lv.dtype), device=lv.device)
+    out[torch.tensor(small, device=lv.device)] = small_vals.to(out.dtype)
+    out[torch.tensor(large, device=lv.device)] = lv.to(out.dtype)
+    return out
 
 
 def _secant_reduce(gps: list, gs: list, dxs: list) -> tuple[Any, Any]:
@@ -241,8 +243,8 @@ def _secant_reduce(gps: list, gs: list, dxs: list) -> tuple[Any, Any]:
     if small:
         a, b = [gps[i] for i in small], [gs[i] for i in small]
         torch._foreach_sub_(a, b)
-        dg = [n * n for n in torch._foreach_norm(a)]
-        dx = [n * n for n in torch._foreach_norm([dxs[i] for i in small])]
+        dg = torch.stack(torch._foreach_norm(a)) ** 2
+        dx = torch.stack(torch._foreach_norm([dxs[i] for i in small])) ** 2
         torch._foreach_copy_(a, b)
     ldg, ldx = [], []
     for i in large:
@@ -266,8 +268,8 @@ def _am_reduce(ds: list, gs: list, inner: bool) -> tuple[Any, Any]:
     if small:
         a, b = [ds[i] for i in small], [gs[i] for i in small]
         torch._foreach_sub_(a, b)
-        ee = [n * n for n in torch._foreach_norm(a)]
-        other = [n * n for n in torch._foreach_norm(b)] if inner else [torch.dot(u, v) for u, v in zip(a, b)]
+        ee = torch.stack(torch._foreach_norm(a)) ** 2
+        other = torch.stack(torch._foreach_norm(b)) ** 2 if inner else torch.stack([torch.dot(u, v) for u, v in zip(a, b)])
     lee, lother = [], []
     for i in large:
         ch = _chunk_len(ds[i])
@@ -292,12 +294,13 @@ def _am_adam_reduce(vs: list, gs: list, ds: list, Ps: list, b2: float, bc2s: lis
         v, g, d, P = ([t[i] for i in small] for t in (vs, gs, ds, Ps))
         torch._foreach_mul_(v, b2)
         torch._foreach_addcmul_(v, g, g, value=1.0 - b2)
-        for vi, Pi in zip(v, P):
-            torch.sqrt(vi, out=Pi)
+        torch._foreach_copy_(P, v)
+        torch._foreach_sqrt_(P)
         torch._foreach_div_(P, [bc2s[i] ** 0.5 for i in small])
         torch._foreach_add_(P, eps)
         torch._foreach_sub_(d, g)
-        for e, gi, Pi in zip(d, g, P):
+        ee, other = [], []
+        for e, gi, Pi in zip(d, g, P):  # weighted sums through one scratch array (no fresh temporaries)
             w = scratch(e)
             torch.div(e, Pi, out=w)
             ee.append(torch.dot(e, w))
@@ -306,6 +309,7 @@ def _am_adam_reduce(vs: list, gs: list, ds: list, Ps: list, b2: float, bc2s: lis
                 other.append(torch.dot(gi, w))
             else:
                 other.append(torch.dot(w, gi))
+        ee, other = torch.stack(ee), torch.stack(other)
     lee, lother = [], []
     for i in large:
         ch = _chunk_len(ds[i])
@@ -331,24 +335,28 @@ def _am_adam_reduce(vs: list, gs: list, ds: list, Ps: list, b2: float, bc2s: lis
     return _per_tensor(n, small, ee, large, lee), _per_tensor(n, small, other, large, lother)
 
 
-def _am_adam_update(xs: list, gs: list, ds: list, Ps: list, idx: list, c: float, lr: float, wd: float) -> None:
-    """d <- c e + g (d holds e), x <- x (1 - lr wd) - lr d / P for the tensors in ``idx`` (large ones in chunks)."""
-    small, large = _split([ds[i] for i in idx])
+def _am_adam_update(xs: list, gs: list, ds: list, Ps: list, cs: list, lr: float, wd: float) -> None:
+    """d_i <- c_i e_i + g_i (d holds e), x_i <- x_i (1 - lr wd) - lr d_i / P_i (large tensors in chunks)."""
+    small, large = _split(ds)
     if small:
-        x, g, d, P = ([t[idx[j]] for j in small] for t in (xs, gs, ds, Ps))
-        torch._foreach_mul_(d, c)
+        x, g, d, P = ([t[i] for i in small] for t in (xs, gs, ds, Ps))
+        torch._foreach_mul_(d, [cs[i] for i in small])
         torch._foreach_add_(d, g)
         if wd:
             torch._foreach_mul_(x, 1.0 - lr * wd)
         torch._foreach_addcdiv_(x, d, P, value=-lr)
-    for j in large:
-        i = idx[j]
-        ch = _chunk_len(ds[i])
+    for i in large:
+        ch, c = _chunk_len(ds[i]), cs[i]
         for x, g, d, P in zip(xs[i].split(ch), gs[i].split(ch), ds[i].split(ch), Ps[i].split(ch)):
             d.mul_(c).add_(g)
             if wd:
                 x.mul_(1.0 - lr * wd)
             x.addcdiv_(d, P, value=-lr)
+
+
+def _per_tensor_values(vals: list, n: int, blocks: list) -> list:
+    """One Python value per tensor from one per block (global: the same for all)."""
+    return vals * n if len(blocks) == 1 else vals
 
 
 def _block_sums(v: Any, blocks: list) -> Any:
@@ -535,9 +543,11 @@ class AdaptiveHB(_PolyakOptimizer):
             beta, raw = beta_prev, raw_prev
             torch._foreach_copy_(gps, gs)
         ds = [st["d"].view(-1) for st in states] if variant == "A2" else None
-        for b, (idx, bval) in enumerate(zip(blocks, beta.tolist())):  # one read-back per group and step
+        per = _per_tensor_values(beta.tolist(), len(items), blocks)  # one read-back per group and step
+        for idx in blocks:  # one pass of the fused kernel per block (and dtype)
+            bval = per[idx[0]]
             if variant == "A1":  # dx' = beta dx - lr g, x' = x + dx'
-                if bval == 0.0:
+                if bval == 0.0:  # the kernel's momentum 0 is its first step (buf <- g): spelled out
                     for i in idx:
                         torch.mul(gs[i], -lr, out=dxs[i])
                     torch._foreach_add_([xs[i] for i in idx], [dxs[i] for i in idx])
@@ -547,9 +557,10 @@ class AdaptiveHB(_PolyakOptimizer):
                 _fused_momentum(xs, gs, ds, idx, bval, bval, lr)
                 for i in idx:
                     torch.mul(ds[i], -lr, out=dxs[i])
-            bb, rb = beta[b].reshape(1, 1, 1), raw[b].reshape(1, 1, 1)
+        bviews, rviews = beta.view(-1, 1, 1, 1).unbind(0), raw.view(-1, 1, 1, 1).unbind(0)
+        for b, idx in enumerate(blocks):
             for i in idx:
-                states[i].update(beta=bb, beta_raw=rb, step=states[i]["step"] + 1)
+                states[i].update(beta=bviews[b], beta_raw=rviews[b], step=states[i]["step"] + 1)
 
 
 class AdaptiveHBAdam(_PolyakOptimizer):
@@ -703,15 +714,16 @@ class _AMOptimizer(_PolyakOptimizer):
             doe = am_delta_over_eta(kind, eg, f_now, f_prev, lr)
             beta, _ = am_beta_from_sums(ee, eg, ee + eg, doe, lam, bmax, be)
         c = (beta + lam) / (1.0 + lam)  # the heavy-ball weight of d
-        cs = c.tolist()  # one read-back per group and step
+        per = _per_tensor_values(c.tolist(), len(items), blocks)  # one read-back per group and step
+        if self.adamw:  # d' = c e + g, x' = x (1 - lr wd) - lr d' / P
+            _am_adam_update(xs, gs, ds, Ps, per, lr, wd)
+        else:  # d' = c e + g, x' = x - lr d': one pass of the fused kernel per block (and dtype)
+            for idx in blocks:
+                _fused_momentum(xs, gs, ds, idx, per[idx[0]], 0.0, lr)
+        bviews = beta.view(-1, 1, 1, 1).unbind(0)
         for b, idx in enumerate(blocks):
-            if self.adamw:  # d' = c e + g, x' = x (1 - lr wd) - lr d' / P
-                _am_adam_update(xs, gs, ds, Ps, idx, cs[b], lr, wd)
-            else:  # e' = c e + g = d', x' = x - lr d': one fused pass
-                _fused_momentum(xs, gs, ds, idx, cs[b], 0.0, lr)
-            bb = beta[b].reshape(1, 1, 1)
             for i in idx:
-                states[i].update(beta=bb, f_prev=f_now, step=states[i]["step"] + 1)
+                states[i].update(beta=bviews[b], f_prev=f_now, step=states[i]["step"] + 1)
 
 
 class AMSGD(_AMOptimizer):
