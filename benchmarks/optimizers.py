@@ -124,6 +124,8 @@ def main() -> None:
           f"{info['load_after'][0]:.2f} after (os.getloadavg)")
     print("ratios = best step / best step of the matching torch.optim step (median / median in brackets):")
     print("  vs default = torch's default spelling here (CPU: for-loop; target <= 1.5), vs foreach = foreach=True, vs fused = fused=True")
+    print(f"  polyak rows: default foreach path (multi-tensor kernels, reductions in {po._CHUNK_BYTES // 1024} KiB chunks, "
+          "torch's fused SGD kernel for the update); 'foreach=False' rows: per-tensor loop over the engine's rule functions")
     print(f"{'optimizer':40s} {'best ms':>8s} {'median':>8s} {'vs default':>14s} {'vs foreach':>14s} {'vs fused':>14s}")
     for r in rows:
         cells = []

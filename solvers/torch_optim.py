@@ -15,17 +15,30 @@ groups, closures (``step(closure)`` returns the loss; AM's ``delta="loss-gap"`` 
 ``state_dict`` round-trips and weight decay are supported; sparse gradients are not.
 
 Multi-tensor path (``foreach``, :class:`AdaptiveHB`, :class:`AMSGD`, :class:`AMAdamW`): like
-torch.optim's option of that name, ``foreach=None`` (default) or ``True`` runs each parameter group
-through ``torch._foreach_*`` kernels (one call per operation for all the group's tensors, the
-reductions as ``torch._foreach_norm`` and one per-tensor dot each, stacked into one vector, and the
-betas of all blocks at once) and the heavy-ball / Adaptive Memory update of every block as one pass
-of torch's fused SGD kernel (``torch._fused_sgd_``, what ``torch.optim.SGD(fused=True)`` runs);
-``foreach=False`` keeps the per-tensor loop over the engine's shared rule functions. Both give
-the engine's iterates (tests: 1e-12 in float64); they differ by rounding only:
-the fused kernel rounds its two products separately, norms are squared ``vector_norm`` values, and
-AM with ``delta="inner"`` uses an identity that needs no <e, g> (see :func:`am_beta_inner`). The
-fused update takes its momentum as a Python float, so the foreach path reads the betas back once
-per group and step (``.tolist()``: free on the CPU, one synchronisation on an accelerator).
+torch.optim's option of that name, ``foreach=None`` (default) or ``True`` runs a parameter group
+through multi-tensor kernels; ``foreach=False`` keeps the per-tensor loop over the engine's shared
+rule functions. In the foreach path
+
+- the reductions a rule needs before any coordinate can move (||g_k - g_{k-1}||^2 and
+  ||x_k - x_{k-1}||^2; AM's ||e||^2 and ||g||^2 or <e, g>, e = d - g; in Adam's metric) run as
+  ``torch._foreach_*`` kernels over the small tensors and, for tensors above ``_CHUNK_BYTES``
+  (256 KiB), in L2-sized chunks, so that the kernels after the first one (the difference, the
+  copy of g_k kept for the next step, the weighted products) read the chunk from cache: one pass
+  over memory instead of one per kernel;
+- the betas of all blocks are computed at once, from one vector of per-tensor sums;
+- the heavy-ball / AM update of each block is one call of torch's fused SGD kernel
+  (``torch._fused_sgd_``, what ``torch.optim.SGD(fused=True)`` runs): one pass instead of three.
+  Its momentum is a Python float, so the betas are read back once per group and step
+  (``.tolist()``: free on the CPU, one synchronisation on an accelerator);
+- AM-AdamW keeps Adam's preconditioner P in a work array per parameter (not state: not saved,
+  rebuilt on demand; one more array of the parameters' size) instead of a fresh temporary per step.
+
+Both paths keep the same state, so ``foreach`` can be switched between steps, and both give the
+engine's iterates (tests: 1e-12 in float64 at random hyperparameters); they differ by rounding
+only: the fused kernel rounds its two products separately, the A1 update passes its step as the
+kernel's 1 - dampening = 1 - (1 + lr) (exact to 2^-53 absolute), norms are squared ``vector_norm``
+values, chunk sums are added in a different order, and AM with ``delta="inner"`` uses an identity
+that needs no <e, g> (see :func:`am_beta_inner`).
 
 Classes: :class:`DemonSGD`, :class:`DemonAdam`, :class:`AdaptiveHB`, :class:`AdaptiveHBAdam`,
 :class:`AMSGD`, :class:`AMAdamW`. Each records the momentum it used in ``state[p]["beta"]``
@@ -348,7 +361,7 @@ def _am_adam_update(xs: list, gs: list, ds: list, Ps: list, cs: list, lr: float,
     for i in large:
         ch, c = _chunk_len(ds[i]), cs[i]
         for x, g, d, P in zip(xs[i].split(ch), gs[i].split(ch), ds[i].split(ch), Ps[i].split(ch)):
-            d.mul_(c).add_(g)
+            torch.add(g, d, alpha=c, out=d)  # d <- g + c e, one kernel
             if wd:
                 x.mul_(1.0 - lr * wd)
             x.addcdiv_(d, P, value=-lr)
@@ -472,7 +485,8 @@ class AdaptiveHB(_PolyakOptimizer):
 
     Args:
         lr, delta (in (0, 1); default 1e-2, the A2 group uses 1e-3), variant ("A1", "A2"),
-        weight_decay (L2, added to the gradient), block ("tensor" default, or "global").
+        weight_decay (L2, added to the gradient), block ("tensor" default, or "global"), foreach
+        (None/True: the multi-tensor path, default; False: the per-tensor loop).
     """
 
     rule_name = "adaptive-hb"
@@ -734,7 +748,8 @@ class AMSGD(_AMOptimizer):
 
     Args:
         lr (> 0), lam (>= 0, default 0.1), beta_max in [0, 1) (default 0.9), delta ("inner",
-        "loss-gap", "zero"), weight_decay (L2), block ("global" default, or "tensor").
+        "loss-gap", "zero"), weight_decay (L2), block ("global" default, or "tensor"), foreach
+        (None/True: the multi-tensor path, default; False: the per-tensor loop).
     """
 
     rule_name = "am-sgd"
@@ -746,7 +761,8 @@ class AMAdamW(_AMOptimizer):
 
     Args:
         lr (> 0), lam, beta_max (default 0.89), delta, beta2, eps, weight_decay (decoupled, 1e-2),
-        block ("tensor" default, as the code; or "global").
+        block ("tensor" default, as the code; or "global"), foreach (None/True: the multi-tensor
+        path, which keeps Adam's P in one work array per parameter; False: the per-tensor loop).
     """
 
     rule_name = "am-adamw"
