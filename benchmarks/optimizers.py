@@ -4,8 +4,10 @@ Run: ``python benchmarks/optimizers.py [--params 10_000_000] [--tensors 4] [--st
 
 The model is a list of float32 parameter tensors (4 x 2.5M by default; shapes like big Linear
 layers) with fixed synthetic gradients, so only ``optimizer.step()`` is timed. Every optimizer
-runs in the same process, interleaved one step at a time over rounds; the fastest step (and the
-median) of each is reported with its ratios to the matching torch.optim step:
+runs in the same process, interleaved one step at a time over rounds (in a new random order each
+round, seeded); the fastest step (and the
+median) of each is reported with its ratios to the matching torch.optim step (best / best, and the
+paired ratio: the median over rounds of the two steps' ratio within one round):
 ``torch.optim.SGD(momentum=0.9)`` for the SGD-type optimizers (Demon SGD, adaptive heavy ball,
 AM-SGD) and ``torch.optim.AdamW`` for the Adam-type ones, each in three spellings: torch's
 default for these devices (on the CPU: the per-tensor for-loop, ``foreach=False``), ``foreach=True``
@@ -26,6 +28,7 @@ import argparse
 import json
 import os
 import platform
+import random
 import statistics
 import time
 
@@ -96,8 +99,11 @@ def main() -> None:
             opt.step()
         runs[name] = (ps, opt)
     times: dict[str, list[float]] = {name: [] for name in configs}
-    for _ in range(args.rounds * args.steps):  # round-robin, one step at a time
-        for name, (ps, opt) in runs.items():
+    order, rng = list(runs), random.Random(0)
+    for _ in range(args.rounds * args.steps):  # round-robin, one step at a time, in a new order each round
+        rng.shuffle(order)  # (a fixed order favours or penalises whoever follows the heaviest step)
+        for name in order:
+            opt = runs[name][1]
             t0 = clock()
             opt.step()
             times[name].append(clock() - t0)
@@ -109,7 +115,9 @@ def main() -> None:
         row = {"optimizer": name, "ms_per_step": 1e3 * best[name], "median_ms": 1e3 * median[name], "references": refs}
         for kind, ref in (refs or {}).items():
             row[f"ratio_{kind}"] = best[name] / best[ref]
-            row[f"median_ratio_{kind}"] = median[name] / median[ref]
+            # paired: the ratio of the two steps of the same round (taken within ~0.5 s of each other),
+            # median over rounds: robust to load that changes during the run
+            row[f"paired_ratio_{kind}"] = statistics.median(a / b for a, b in zip(times[name], times[ref]))
         rows.append(row)
     n = sum(p.numel() for p in next(iter(runs.values()))[0])
     info = {"params": n, "tensors": args.tensors, "dtype": "float32", "torch": torch.__version__,
@@ -122,7 +130,8 @@ def main() -> None:
           f"{info['steps_each']} steps each, round-robin; clock {args.clock} "
           f"({'process CPU time' if args.clock == 'cpu' else 'wall'}); 1-min load average {info['load_before'][0]:.2f} before, "
           f"{info['load_after'][0]:.2f} after (os.getloadavg)")
-    print("ratios = best step / best step of the matching torch.optim step (median / median in brackets):")
+    print("ratios = best step / best step of the matching torch.optim step; in brackets the paired ratio: the median over")
+    print("  rounds of (this step / the reference's step in the same round), the figure least moved by other load")
     print("  vs default = torch's default spelling here (CPU: for-loop; target <= 1.5), vs foreach = foreach=True, vs fused = fused=True")
     print(f"  polyak rows: default foreach path (multi-tensor kernels, reductions in {po._CHUNK_BYTES // 1024} KiB chunks, "
           "torch's fused SGD kernel for the update); 'foreach=False' rows: per-tensor loop over the engine's rule functions")
@@ -133,7 +142,7 @@ def main() -> None:
             if r["references"] is None:
                 cells.append("")
             else:
-                cells.append(f"{r['ratio_' + kind]:.2f} ({r['median_ratio_' + kind]:.2f})")
+                cells.append(f"{r['ratio_' + kind]:.2f} ({r['paired_ratio_' + kind]:.2f})")
         print(f"{r['optimizer']:40s} {r['ms_per_step']:8.2f} {r['median_ms']:8.2f} {cells[0]:>14s} {cells[1]:>14s} {cells[2]:>14s}")
 
 

@@ -249,8 +249,9 @@ def _per_tensor(n: int, small: list, small_vals: Any, large: list, large_vals: l
     return out
 
 
-def _secant_reduce(gps: list, gs: list, dxs: list) -> tuple[Any, Any]:
-    """(||g_prev - g||^2, ||dx||^2) per tensor, leaving g_prev = g (the copy for the next step)."""
+def _secant_reduce(gps: list, gs: list, dxs: list, known: list) -> tuple[Any, Any]:
+    """(||g_prev - g||^2, ||dx||^2) per tensor, leaving g_prev = g (the copy for the next step);
+    ``known[i]``: ||dx_i||^2 when the last update already summed it (chunked A1 update), else None."""
     small, large = _split(gps)
     dg, dx = [], []
     if small:
@@ -263,13 +264,20 @@ def _secant_reduce(gps: list, gs: list, dxs: list) -> tuple[Any, Any]:
     for i in large:
         ch = _chunk_len(gps[i])
         sa, sb = [], []
-        for u, g, w in zip(gps[i].split(ch), gs[i].split(ch), dxs[i].split(ch)):
-            u.sub_(g)
-            sa.append(torch.dot(u, u))
-            u.copy_(g)
-            sb.append(torch.dot(w, w))
+        if known[i] is not None:
+            for u, g in zip(gps[i].split(ch), gs[i].split(ch)):
+                u.sub_(g)
+                sa.append(torch.dot(u, u))
+                u.copy_(g)
+            ldx.append(known[i])
+        else:
+            for u, g, w in zip(gps[i].split(ch), gs[i].split(ch), dxs[i].split(ch)):
+                u.sub_(g)
+                sa.append(torch.dot(u, u))
+                u.copy_(g)
+                sb.append(torch.dot(w, w))
+            ldx.append(torch.stack(sb).sum())
         ldg.append(torch.stack(sa).sum())
-        ldx.append(torch.stack(sb).sum())
     n = len(gps)
     return _per_tensor(n, small, dg, large, ldg), _per_tensor(n, small, dx, large, ldx)
 
@@ -365,6 +373,18 @@ def _am_adam_update(xs: list, gs: list, ds: list, Ps: list, cs: list, lr: float,
             if wd:
                 x.mul_(1.0 - lr * wd)
             x.addcdiv_(d, P, value=-lr)
+
+
+def _fused_a1_chunked(x: Any, g: Any, dx: Any, beta: float, lr: float) -> Any:
+    """A1's dx <- beta dx - lr g, x <- x + dx through the fused kernel, chunk by chunk, each chunk's
+    ||dx||^2 summed while it is in cache: returns ||dx_{k+1}||^2, which the next step needs."""
+    ch = 2 * _chunk_len(x)
+    acc = []
+    for xc, gc, dc in zip(x.split(ch), g.split(ch), dx.split(ch)):
+        torch._fused_sgd_([xc], [gc], [dc], weight_decay=0.0, momentum=beta, lr=-1.0, dampening=1.0 + lr,
+                          nesterov=False, maximize=False, is_first_step=False)
+        acc.append(torch.dot(dc, dc))
+    return torch.stack(acc).sum()
 
 
 def _per_tensor_values(vals: list, n: int, blocks: list) -> list:
@@ -546,7 +566,9 @@ class AdaptiveHB(_PolyakOptimizer):
         raw_prev = torch.cat([st["beta_raw"].reshape(1) for st in heads])
         started = [st["step"] > 0 for st in heads]
         if any(started):
-            dg2, dx2 = _secant_reduce(gps, gs, dxs)  # and g_prev <- g_k (the sign of g_k - g_{k-1} does not enter)
+            # ||dx_k||^2 is known when the last step's chunked A1 update summed it (and nothing moved dx since)
+            known = [st["dx_sq"][1] if st.get("dx_sq") is not None and st["dx_sq"][0] == st["step"] else None for st in states]
+            dg2, dx2 = _secant_reduce(gps, gs, dxs, known)  # and g_prev <- g_k (the sign of g_k - g_{k-1} does not enter)
             dg2, dx2 = _block_sums(dg2, blocks), _block_sums(dx2, blocks)
             be = self._backend(items[0][0])
             beta, raw = adaptive_hb_beta_from_sums(dg2, dx2, lr, group["delta"], variant, beta_prev, raw_prev, be)
@@ -566,7 +588,12 @@ class AdaptiveHB(_PolyakOptimizer):
                         torch.mul(gs[i], -lr, out=dxs[i])
                     torch._foreach_add_([xs[i] for i in idx], [dxs[i] for i in idx])
                 else:  # the kernel's buf = dx, coefficient 1 - (1 + lr) = -lr (to 2^-53), step -(-1) buf
-                    _fused_momentum(xs, gs, dxs, idx, bval, 1.0 + lr, -1.0)
+                    small, large = _split([xs[i] for i in idx])
+                    if small:
+                        _fused_momentum(xs, gs, dxs, [idx[j] for j in small], bval, 1.0 + lr, -1.0)
+                    for j in large:  # in chunks, each followed by its share of ||dx_{k+1}||^2 (dx still in L2)
+                        i = idx[j]
+                        states[i]["dx_sq"] = (states[i]["step"] + 1, _fused_a1_chunked(xs[i], gs[i], dxs[i], bval, lr))
             else:  # d' = beta d + (1 - beta) g, x' = x - lr d', dx' = -lr d'
                 _fused_momentum(xs, gs, ds, idx, bval, bval, lr)
                 for i in idx:

@@ -179,17 +179,26 @@ def test_foreach_equals_loop_in_float32(cls, kws):
     assert np.abs(flat_params(m_f) - flat_params(m_l)).max() <= 1e-5
 
 
-def test_switching_foreach_mid_run_continues_identically():
-    # both paths keep the same state (dx, g_prev, d, exp_avg_sq, beta): switching is seamless
+@pytest.mark.parametrize("chunk", [None, 64], ids=["chunks-default", "chunks-64B"])
+def test_switching_foreach_mid_run_continues_identically(chunk, monkeypatch):
+    # both paths keep the same state (dx, g_prev, d, exp_avg_sq, beta): switching is seamless, also
+    # back to foreach after loop steps moved dx (the chunked A1 update's ||dx||^2, kept for the
+    # next step, is used only at the step it was computed for)
+    if chunk is not None:
+        monkeypatch.setattr(to, "_CHUNK_BYTES", chunk)
     for cls, kw in [(to.AdaptiveHB, dict(lr=0.05)), (to.AMSGD, dict(lr=0.05)), (to.AMAdamW, dict(lr=0.01))]:
         m_a, m_b = make_mlp(2), make_mlp(2)
         opt_a, opt_b = cls(m_a.parameters(), foreach=False, **kw), cls(m_b.parameters(), foreach=True, **kw)
-        for k in range(16):
-            if k == 8:
-                opt_b.param_groups[0]["foreach"] = False
+        for k in range(18):
+            if k in (6, 12):
+                opt_b.param_groups[0]["foreach"] = k == 12
             opt_a.step(_closure(opt_a, m_a))
             opt_b.step(_closure(opt_b, m_b))
         assert np.abs(flat_params(m_a) - flat_params(m_b)).max() <= 1e-12
+        if cls is to.AdaptiveHB and chunk is not None:  # the kept ||dx||^2 is the one of the current dx
+            st = opt_b.state[m_b[0].weight]
+            assert st["dx_sq"][0] == st["step"]
+            assert float(st["dx_sq"][1]) == pytest.approx(float((st["dx"] ** 2).sum()), rel=1e-13)
 
 
 def test_zero_momentum_branch_of_am_matches_the_engine():
