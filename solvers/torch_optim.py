@@ -580,32 +580,19 @@ class AdaptiveHB(_PolyakOptimizer):
             torch._foreach_copy_(gps, gs)
         ds = [st["d"].view(-1) for st in states] if variant == "A2" else None
         per = _per_tensor_values(beta.tolist(), len(items), blocks)  # one read-back per group and step
-        small, large = _split(xs)
-        if variant == "A1" and len(blocks) > 1 and small:
-            # one beta per tensor: the small ones through three multi-tensor kernels (the loop's
-            # in-place spelling) rather than one fused-kernel call each
-            x, g, dx = ([t[i] for i in small] for t in (xs, gs, dxs))
-            torch._foreach_mul_(dx, [per[i] for i in small])
-            torch._foreach_add_(dx, g, alpha=-lr)
-            torch._foreach_add_(x, dx)
-            groups = [[i] for i in large]
-        else:
-            groups = blocks
-        is_large = set(large)
-        for idx in groups:  # one pass of the fused kernel per block (and dtype)
+        for idx in blocks:  # one pass of the fused kernel per block (and dtype)
             bval = per[idx[0]]
             if variant == "A1":  # dx' = beta dx - lr g, x' = x + dx'
                 if bval == 0.0:  # the kernel's momentum 0 is its first step (buf <- g): spelled out
                     for i in idx:
                         torch.mul(gs[i], -lr, out=dxs[i])
                     torch._foreach_add_([xs[i] for i in idx], [dxs[i] for i in idx])
-                    continue
-                # the kernel's buf = dx, coefficient 1 - (1 + lr) = -lr (to 2^-53), step -(-1) buf
-                fused = [i for i in idx if i not in is_large]
-                if fused:
-                    _fused_momentum(xs, gs, dxs, fused, bval, 1.0 + lr, -1.0)
-                for i in idx:
-                    if i in is_large:  # in chunks, each followed by its share of ||dx_{k+1}||^2 (dx still in L2)
+                else:  # the kernel's buf = dx, coefficient 1 - (1 + lr) = -lr (to 2^-53), step -(-1) buf
+                    small, large = _split([xs[i] for i in idx])
+                    if small:
+                        _fused_momentum(xs, gs, dxs, [idx[j] for j in small], bval, 1.0 + lr, -1.0)
+                    for j in large:  # in chunks, each followed by its share of ||dx_{k+1}||^2 (dx still in L2)
+                        i = idx[j]
                         states[i]["dx_sq"] = (states[i]["step"] + 1, _fused_a1_chunked(xs[i], gs[i], dxs[i], bval, lr))
             else:  # d' = beta d + (1 - beta) g, x' = x - lr d', dx' = -lr d'
                 _fused_momentum(xs, gs, ds, idx, bval, bval, lr)
