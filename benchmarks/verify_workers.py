@@ -209,17 +209,24 @@ def _table(title: str, configs: list[str], walls: dict, crits: dict) -> list[dic
     best = {k: min(v) for k, v in walls.items()}
     med = {k: statistics.median(v) for k, v in walls.items()}
     cbest = {k: (min(v) if v and None not in v else None) for k, v in crits.items()}
+    cmed = {k: (statistics.median(v) if v and None not in v else None) for k, v in crits.items()}
+    base = configs[0]
     rows = []
     for k in configs:
-        row = {"config": k, "best_s": best[k], "median_s": med[k], "speedup_best": best[configs[0]] / best[k],
-               "speedup_median": med[configs[0]] / med[k], "cpu_critical_s": cbest[k],
-               "speedup_cpu": (cbest[configs[0]] / cbest[k]) if cbest[k] and cbest[configs[0]] else None}
+        row = {"config": k, "best_s": best[k], "median_s": med[k], "speedup_best": best[base] / best[k],
+               "speedup_median": med[base] / med[k], "cpu_critical_s": cbest[k], "cpu_critical_median_s": cmed[k],
+               "speedup_cpu": (cbest[base] / cbest[k]) if cbest[k] and cbest[base] else None,
+               "speedup_cpu_median": (cmed[base] / cmed[k]) if cmed[k] and cmed[base] else None}
         rows.append(row)
     print(title)
     print(f"  {'configuration':26s} {'best s':>7s} {'speed-up':>8s} {'median s':>9s} {'speed-up':>8s} "
-          f"{'CPU crit. s':>11s} {'speed-up':>8s}")
+          f"{'CPU crit. best / median s':>25s} {'speed-up':>13s}")
     for r in rows:
-        c = f"{r['cpu_critical_s']:11.2f} {r['speedup_cpu']:7.2f}x" if r["speedup_cpu"] else f"{'-':>11s} {'-':>8s}"
+        if r["speedup_cpu"]:
+            c = (f"{r['cpu_critical_s']:12.2f} / {r['cpu_critical_median_s']:<10.2f} "
+                 f"{r['speedup_cpu']:5.2f}x/{r['speedup_cpu_median']:.2f}x")
+        else:
+            c = f"{'-':>25s} {'-':>13s}"
         print(f"  {r['config']:26s} {r['best_s']:7.2f} {r['speedup_best']:7.2f}x {r['median_s']:9.2f} "
               f"{r['speedup_median']:7.2f}x {c}")
     return rows
