@@ -271,3 +271,32 @@ def test_am_beta_inner_is_the_inner_formula():
         got, got_raw = to.am_beta_inner(ee, (g * g).sum(-1, keepdim=True), lam, bmax, be)
         assert float(got) == pytest.approx(float(ref), abs=1e-12)
         assert float(got_raw) == pytest.approx(float(ref_raw), rel=1e-10, abs=1e-12)
+
+
+def test_state_dicts_without_foreach_and_with_the_kept_dx_norm_load(monkeypatch):
+    # a state_dict saved before the foreach option existed (no "foreach" key in its groups) loads
+    # and runs the default path; one saved mid-run with the chunked A1 update's kept ||dx||^2
+    # continues exactly like the uninterrupted run
+    import copy
+
+    monkeypatch.setattr(to, "_CHUNK_BYTES", 64)
+    model = make_mlp(1)
+    opt = to.AdaptiveHB(model.parameters(), lr=0.05)
+    for _ in range(5):
+        opt.step(_closure(opt, model))
+    saved = copy.deepcopy(opt.state_dict())
+    saved_model = {k: v.clone() for k, v in model.state_dict().items()}
+    assert any("dx_sq" in st for st in saved["state"].values())
+    for _ in range(5):
+        opt.step(_closure(opt, model))
+    old = copy.deepcopy(saved)
+    for g in old["param_groups"]:
+        del g["foreach"]
+    fresh = make_mlp(9)
+    fresh.load_state_dict(saved_model)
+    opt2 = to.AdaptiveHB(fresh.parameters(), lr=0.05)
+    opt2.load_state_dict(old)
+    assert opt2.param_groups[0].get("foreach") is None
+    for _ in range(5):
+        opt2.step(_closure(opt2, fresh))
+    assert np.abs(flat_params(model) - flat_params(fresh)).max() == 0.0
