@@ -134,7 +134,11 @@ def test_user_and_builtin_linear_methods_fused_by_default_agree_with_their_own_s
     np.testing.assert_array_equal(same.x_final, tr.x_final if bs is None else same.x_final)
 
 
-def test_divergence_on_the_fused_path_is_reported_like_the_own_step():
+@pytest.mark.parametrize("compiled", [False, True], ids=["numpy", "numba"])
+def test_divergence_on_the_fused_path_is_reported_like_the_own_step(compiled, monkeypatch):
+    if compiled:
+        pytest.importorskip("numba")
+    monkeypatch.setattr(kernels, "USE_NUMBA", compiled)
     p = _problem("random")
     m = polyak.make_method("hb", alpha=0.05, beta=0.5)  # alpha L = 5 > 2 (1 + beta): diverges on L = 60, 100
     a = polyak.simulate(m, p, 400, record_every=3, keep_last=2)
