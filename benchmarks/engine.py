@@ -275,8 +275,14 @@ def main() -> None:
         "bandwidth": {"add_GBps": bandwidth / 1e9, "bytes_per_step": bytes_step,
                       "bound_ms_per_step": t_bound / T * 1e3},
         "engine_kernel": ("numba (compiled in-place kernel, polyak[fast])" if compiled else
-                          "numpy (in-place kernel; numba not installed)") if args.backend == "numpy" else
+                          "numpy (in-place kernel; " + ("the run is below numba's size threshold)"
+                                                        if kernels.importlib_find("numba") else
+                                                        "numba not installed)")) if args.backend == "numpy" else
                          f"{args.backend}: the method's own step",
+        "how_to_read": ("CPU seconds of this process, best of --repeat; every ratio is X_over_Y = CPU(X) / CPU(Y); "
+                        "memory_bound = bytes a heavy-ball step must move (x, x_prev, eigenvalues read; x written) "
+                        "/ the bandwidth of np.add on arrays of the same size, times the steps; the targets of "
+                        "issue 12 are for the default sizes (B=1024, d=1000), not --quick (arrays in cache)"),
         "seconds": {"engine": pair(t_engine), "engine_record_every_step": pair(t_engine_rec),
                     "engine_numpy_kernel": pair(t_np), "engine_numpy_kernel_record_every_step": pair(t_np_rec),
                     "engine_own_step": pair(t_own), "engine_own_step_record_every_step": pair(t_own_rec),
