@@ -495,6 +495,7 @@ def numba_source(kernel: FusedLinear, computed: list, has_xs: bool, rec_field_sr
                      + ["cf", "rec", "st0", "st1", "st2"])
     lines = [
         "import numba",
+        "import numpy as np",
         "",
         "",
         "@numba.njit(cache=True, fastmath={'reassoc', 'contract', 'nsz'}, boundscheck=False)",
@@ -504,6 +505,7 @@ def numba_source(kernel: FusedLinear, computed: list, has_xs: bool, rec_field_sr
         "    PC = cf.shape[1]",
         "    NC = cf.shape[2]",
     ]
+    lines += [f"    t{o} = np.empty(D, dtype=s0.dtype)" for o in range(len(computed))]
 
     ind = "        "
     lines += [
@@ -515,33 +517,42 @@ def numba_source(kernel: FusedLinear, computed: list, has_xs: bool, rec_field_sr
     ]
     # the coefficients of this run (scalars of the method, or one grid point's values)
     lines += [f"{ind}    c{k} = cf[{k}, pc, rc]" for k in range(len(cf))]
-    lines += [
-        f"{ind}    for i in range(D):",
-        f"{ind}        l = lam[pl, 0, i]",
-    ]
-    if has_xs:
-        lines.append(f"{ind}        xsv = xs[pl, 0, i]")
-    lines += [f"{ind}        v{j} = s{j}[p, r, i]" for j in range(n)]
-    lines += [f"{ind}        " + b for b in body]
-    lines += [f"{ind}        o{o}[p, r, i] = w{o}" for o in range(len(computed))]
-    # the record sums in a second loop over the row just written (in L1): a loop of its own
-    # vectorises, a sum inside the step's loop (whose output may alias an input) does not
+    C = len(computed)
+    head = [f"{ind}        l = lam[pl, 0, i]"] + ([f"{ind}        xsv = xs[pl, 0, i]"] if has_xs else [])
+    head += [f"{ind}        v{j} = s{j}[p, r, i]" for j in range(n)]
+    head += [f"{ind}        " + b for b in body]
+    # with records: one loop computes the new row into scratch rows (which alias nothing, so the
+    # loop and its three sums vectorise) and a second copies them into the state; without: the
+    # step writes the state directly (its output may be one of its inputs: x_new into x_prev)
+    e_of = (x_new.replace("o", "w", 1) if x_new.startswith("o") else x_new.replace("s", "v", 1))
     lines += [
         f"{ind}    if rec:",
         f"{ind}        a0 = 0.0",
         f"{ind}        a1 = 0.0",
         f"{ind}        a2 = 0.0",
         f"{ind}        for i in range(D):",
-        f"{ind}            e = {x_new}[p, r, i]" + (" - xs[pl, 0, i]" if has_xs else ""),
-        f"{ind}            g = lam[pl, 0, i] * e",
+    ]
+    lines += ["    " + h for h in head]
+    lines += [f"{ind}            t{o}[i] = w{o}" for o in range(C)]
+    lines += [
+        f"{ind}            e = {e_of}" + (" - xsv" if has_xs else ""),
+        f"{ind}            g = l * e",
         f"{ind}            a0 += e * e",
         f"{ind}            a1 += e * g",
         f"{ind}            a2 += g * g",
+    ]
+    if C:
+        lines += [f"{ind}        for i in range(D):"] + [f"{ind}            o{o}[p, r, i] = t{o}[i]" for o in range(C)]
+    lines += [
         f"{ind}        st0[p, r] = a0",
         f"{ind}        st1[p, r] = 0.5 * a1",
         f"{ind}        st2[p, r] = a2",
-        "",
+        f"{ind}    else:",
+        f"{ind}        for i in range(D):",
     ]
+    lines += ["    " + h for h in head]
+    lines += [f"{ind}            o{o}[p, r, i] = w{o}" for o in range(C)]
+    lines.append("")
     return "\n".join(lines), cf
 
 
