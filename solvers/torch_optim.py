@@ -173,7 +173,8 @@ class _PolyakOptimizer(torch.optim.Optimizer):
             items = self._items(group)
             if not items:
                 continue
-            if self.supports_foreach and group.get("foreach") is not False:
+            fe = group.get("foreach")
+            if self.supports_foreach and fe is not False and _fast_kernels(torch, fe):
                 self._group_step_foreach(group, items, loss)
             else:
                 self._group_step(group, items, loss)
@@ -373,6 +374,22 @@ def _am_adam_update(xs: list, gs: list, ds: list, Ps: list, cs: list, lr: float,
             if wd:
                 x.mul_(1.0 - lr * wd)
             x.addcdiv_(d, P, value=-lr)
+
+
+#: the private torch kernels the foreach path calls (present in the pinned torch 2.13.0)
+FAST_KERNELS = ("_fused_sgd_", "_foreach_norm", "_foreach_mul_", "_foreach_add_", "_foreach_addcdiv_")
+
+
+def _fast_kernels(torch: Any, foreach: Any) -> bool:
+    """Whether the foreach path can run on this torch: with ``foreach=None`` (default) a torch
+    without these private kernels falls back to the per-tensor loop; ``foreach=True`` there is an error."""
+    missing = [k for k in FAST_KERNELS if not hasattr(torch, k)]
+    if not missing:
+        return True
+    if foreach is True:
+        raise RuntimeError(f"foreach=True needs torch.{', torch.'.join(missing)}, which this torch "
+                           f"({torch.__version__}) lacks; use foreach=None (falls back to the loop) or False")
+    return False
 
 
 def _fused_a1_chunked(x: Any, g: Any, dx: Any, beta: float, lr: float) -> Any:

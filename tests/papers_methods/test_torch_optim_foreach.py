@@ -300,3 +300,24 @@ def test_state_dicts_without_foreach_and_with_the_kept_dx_norm_load(monkeypatch)
     for _ in range(5):
         opt2.step(_closure(opt2, fresh))
     assert np.abs(flat_params(model) - flat_params(fresh)).max() == 0.0
+
+
+def test_a_torch_without_the_private_kernels_falls_back_to_the_loop(monkeypatch):
+    # the foreach path calls private kernels (torch._fused_sgd_, torch._foreach_*): where a torch
+    # lacks one, the default (foreach=None) runs the per-tensor loop and foreach=True says why
+    calls = []
+    real = to.AdaptiveHB._group_step_foreach
+    monkeypatch.setattr(to.AdaptiveHB, "_group_step_foreach", lambda self, *a: (calls.append(1), real(self, *a)))
+    monkeypatch.delattr(torch, "_fused_sgd_")
+    m_d, m_l = make_mlp(0), make_mlp(0)
+    opt_d = to.AdaptiveHB(m_d.parameters(), lr=0.05)
+    opt_l = to.AdaptiveHB(m_l.parameters(), lr=0.05, foreach=False)
+    for _ in range(3):
+        opt_d.step(_closure(opt_d, m_d))
+        opt_l.step(_closure(opt_l, m_l))
+    assert calls == []
+    assert all(torch.equal(a, b) for a, b in zip(m_d.parameters(), m_l.parameters()))
+    m_t = make_mlp(0)
+    opt_t = to.AdaptiveHB(m_t.parameters(), lr=0.05, foreach=True)
+    with pytest.raises(RuntimeError, match="foreach=True needs torch._fused_sgd_"):
+        opt_t.step(_closure(opt_t, m_t))
