@@ -19,7 +19,10 @@ iterates. It is written once, as plain Python over the state vectors and a ``gra
 Conventions
     * The positional parameters before the last one are the state ``xi = (xi_0, ..., xi_{n-1})``;
       ``xi_0`` is the iterate that is measured (``Trajectory.dist`` etc.); every state variable
-      starts at ``x0``. The last positional parameter is the gradient oracle (named ``grad`` by
+      starts at ``x0`` and equals ``x*`` at the optimum. A buffer that starts at 0 (a momentum
+      ``d``, a velocity ``v``) is written through ``u = x + d`` (use ``d = u - x``, return
+      ``x_new + d_new``); a step for which ``(x*, ..., x*)`` is not a fixed point gets a
+      :class:`FixedPointWarning` when it is defined. The last positional parameter is the gradient oracle (named ``grad`` by
       convention). It may be called ``m >= 1`` times per step; call ``j`` may use the results of
       calls ``0..j-1`` (an explicit method).
     * The keyword-only parameters are the hyperparameters. Their defaults are given to the
@@ -83,6 +86,7 @@ __all__ = [
     "StateSpace",
     "forget_linear_method",
     "is_linear",
+    "FixedPointWarning",
     "check_state_space",
     "linear_form",
     "linear_method",
@@ -344,7 +348,7 @@ def check_state_space(obj: Any, name: str = "method", *, fixed_point: bool = Tru
             rows = M.sum(axis=1)
             if np.any(np.abs(rows - 1.0) > 1e-9 * (1 + np.abs(M).sum(axis=1))):
                 raise ValueError(f"{name}: every row of {key} must sum to 1 (x* must be a fixed point); "
-                                 f"got row sums {rows}")
+                                 f"got row sums {rows}: {BUFFER_HINT}")
     for M in (A, B, C, D):
         M.setflags(write=False)
     return StateSpace(A, B, C, D)
@@ -423,6 +427,7 @@ class LinearRule(MethodRule):
         # the structure (validated now, so a broken step fails at definition time)
         self.structure = trace(fn, self.n, self._fn_kwargs(self._random_hyper(np.random.default_rng(0))), name=name)
         self.m = self.structure.m
+        _warn_unless_fixed_point(self)
         self._beta_mode = _hb_beta_mode(self)
 
     # hyperparameters ---------------------------------------------------------------------
@@ -477,6 +482,40 @@ class LinearRule(MethodRule):
         if n == 1 and not isinstance(out, (tuple, list)):
             return self.State(out, b)
         return self.State(*out, b)
+
+
+#: the message of a step for which (x*, ..., x*) is not a fixed point (see _warn_unless_fixed_point)
+BUFFER_HINT = (
+    "every state variable starts at x0 and the analyses assume all of them equal x* at the optimum; "
+    "a buffer that starts at 0 and vanishes at the optimum (a momentum d, a velocity v) is written "
+    "through u = x + d: pass u as the state, use d = u - x in the step and return x_new + d_new "
+    "(polyak.solvers.heavy_ball's EMA form does this)"
+)
+
+
+class FixedPointWarning(UserWarning):
+    """A linear method whose state (x*, ..., x*) is not a fixed point (see :data:`BUFFER_HINT`)."""
+
+
+def _warn_unless_fixed_point(rule: "LinearRule") -> None:
+    """Warn at definition time when, at the traced (random) hyperparameters, a row of A or of C does
+    not sum to 1: then (x*, ..., x*) is not a fixed point, the simulation starts the offending state
+    variables at x0 (not at the value the paper gives them), and the PEP refuses the method."""
+    import warnings
+
+    t = rule.structure
+    try:
+        A = np.asarray(t.A, dtype=float).reshape(t.n, t.n)
+        C = np.asarray(t.C, dtype=float).reshape(t.m, t.n)
+    except (TypeError, ValueError):  # coefficients that are arrays or symbols: nothing to check here
+        return
+    bad = [rule.state_names[i] for i in range(t.n) if abs(A[i].sum() - 1.0) > 1e-9 * (1 + np.abs(A[i]).sum())]
+    calls = [j for j in range(t.m) if abs(C[j].sum() - 1.0) > 1e-9 * (1 + np.abs(C[j]).sum())]
+    if bad or calls:
+        what = ", ".join([f"state variable {b!r}" for b in bad] + [f"gradient call {j}" for j in calls])
+        warnings.warn(
+            f"{rule.name}: (x*, ..., x*) is not a fixed point of this step ({what}: coefficients not summing to 1): "
+            + BUFFER_HINT, FixedPointWarning, stacklevel=5)
 
 
 def _camel(name: str) -> str:

@@ -121,3 +121,42 @@ def test_a_form_that_does_not_reproduce_the_step_is_refused():
     with pytest.raises(ValueError, match="does not reproduce its step"):
         linear_form(m, "test")
     assert not is_linear(m)
+
+
+def test_a_buffer_written_as_a_state_variable_is_warned_about_and_the_u_form_is_not():
+    import warnings
+
+    from polyak.solvers.linear import FixedPointWarning
+    from polyak.verify.pep import worst_case
+
+    with pytest.warns(FixedPointWarning, match="state variable 'd'.*u = x \\+ d"):
+        @polyak.linear_method(alpha=0.1, beta=0.9, nu=0.7, register=False)
+        def qhm_buffer(x, d, grad, *, alpha, beta, nu):  # d_0 would be x0, not 0
+            g = grad(x)
+            d_new = beta * d + (1 - beta) * g
+            return x - alpha * ((1 - nu) * g + nu * d_new), d_new
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FixedPointWarning)
+
+        @polyak.linear_method(alpha=0.1, beta=0.9, nu=0.7, register=False)
+        def qhm(x, u, grad, *, alpha, beta, nu):  # u = x + d: d = u - x starts at 0
+            g = grad(x)
+            d_new = beta * (u - x) + (1 - beta) * g
+            x_new = x - alpha * ((1 - nu) * g + nu * d_new)
+            return x_new, x_new + d_new
+
+    with pytest.raises(ValueError, match="must sum to 1.*u = x \\+ d"):
+        worst_case(qhm_buffer(), 3, 1.0, 10.0)
+    # the u form is QHM (Ma and Yarats 2019) as written with d_0 = 0: its iterates, by hand
+    prob = polyak.make_problem("quadratic", mu=1.0, L=10.0, dim=5, basis="random", x_star="random", seed=3)
+    x0 = np.random.default_rng(4).standard_normal(5)
+    tr = polyak.simulate(qhm(), prob, 6, x0=x0, keep_last=6, fused=False)
+    H, xs = prob.hessian[0], prob.x_star[0]
+    x, d, ref = x0.copy(), np.zeros(5), []
+    for _ in range(6):
+        g = H @ (x - xs)
+        d = 0.9 * d + 0.1 * g
+        x = x - 0.1 * (0.3 * g + 0.7 * d)
+        ref.append(x.copy())
+    np.testing.assert_allclose(tr.x_tail.reshape(6, 5), np.array(ref), rtol=1e-12, atol=1e-14)
