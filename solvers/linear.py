@@ -709,6 +709,9 @@ def load_method(spec: str, **hyper: Any) -> Method:
     module = importlib.util.module_from_spec(mspec)
     import sys
 
+    folder = os.path.dirname(os.path.abspath(path))  # as for a script: the file's folder is importable
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
     sys.modules[modname] = module
     mspec.loader.exec_module(module)
     obj = getattr(module, name, None)

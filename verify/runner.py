@@ -84,7 +84,14 @@ def load_claims(spec: str, suite: str = "full") -> list[Claim]:
         files = []
     mods = []
     if files:
+        import sys
+
         for path in files:
+            # as when Python runs a script: its folder is importable, so a claims file can import
+            # the user's own modules next to it (``import mymethods``)
+            folder = os.path.dirname(os.path.abspath(path))
+            if folder not in sys.path:
+                sys.path.insert(0, folder)
             name = "polyak_user_claims_" + os.path.splitext(os.path.basename(path))[0]
             mspec = importlib.util.spec_from_file_location(name, path)
             mod = importlib.util.module_from_spec(mspec)  # type: ignore[arg-type]

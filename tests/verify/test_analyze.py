@@ -144,3 +144,32 @@ def test_plot_report_without_optional_parts(tmp_path):
     rep = analyze(polyak.make_method("gd", alpha=0.1), 1.0, 5.0, parts=("quadratic",))
     out = plot_report(rep, str(tmp_path / "g.png"))
     assert (tmp_path / "g.png").stat().st_size > 1000 and out.endswith("g.png")
+
+
+def test_a_claims_file_imports_the_users_module_next_to_it(tmp_path, capsys, monkeypatch):
+    # as when Python runs a script: the claims file's folder is importable (its own methods module)
+    (tmp_path / "my_methods_for_claims.py").write_text(textwrap.dedent(
+        """
+        import polyak
+
+        @polyak.linear_method(alpha=2 / 11, register=False)
+        def my_gd(x, grad, *, alpha):
+            return x - alpha * grad(x)
+        """))
+    (tmp_path / "claims_sibling.py").write_text(textwrap.dedent(
+        """
+        from polyak.verify import Claim, Measurement
+        import my_methods_for_claims as mm
+
+        def _rate(seed, backend):
+            from polyak.verify.quadratic import quadratic_rate
+            return Measurement(quadratic_rate(mm.my_gd(), 1.0, 10.0))
+
+        def claims():
+            return [Claim(id="mine.sibling", paper="polyak1964", statement="GD at 2/(L+mu): 9/11",
+                          provenance="[derived]", relation="tight", measure=_rate, predict=9 / 11, rtol=1e-12)]
+        """))
+    monkeypatch.chdir("/")
+    monkeypatch.setattr("sys.path", list(__import__("sys").path))
+    assert main(["verify", "--claims", str(tmp_path / "claims_sibling.py")]) == 0
+    assert "mine.sibling" in capsys.readouterr().out
