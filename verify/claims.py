@@ -367,9 +367,10 @@ def evaluate(claim: Claim, *, seed: int = 0, backend: str = "numpy") -> Result:
             ok, margin, info = check_certified(meas.value, pred, claim.rtol)
             shown_m, shown_p = info["certified_rate"], pred
         details.update(info)
+        shown_p, shown_m = _headline(shown_p), _headline(shown_m)
     except Exception as exc:
         return _error(base, exc, t0)
-    return Result(predicted=_headline(shown_p), measured=_headline(shown_m), margin=margin, passed=ok,
+    return Result(predicted=shown_p, measured=shown_m, margin=margin, passed=ok,
                   status="pass" if ok else "FAIL", seconds=time.perf_counter() - t0, details=details, **base)
 
 
@@ -383,7 +384,7 @@ def _headline(x: Any) -> Any:
     if isinstance(x, (str, type(None))):
         return x
     a = np.asarray(x, dtype=float)
-    return float(a) if a.ndim == 0 or a.size == 1 else a
+    return float(a.reshape(())) if a.size == 1 else a  # (numpy 2.4: float() of a (1,) array is an error)
 
 
 def _jsonable(x: Any) -> Any:

@@ -130,3 +130,14 @@ def _values(m) -> np.ndarray:
     if hasattr(v, "rate") and hasattr(v, "status"):  # a certificate
         v = [v.rate, v.L] if hasattr(v, "L") else [v.rate]
     return np.asarray(v, dtype=float)
+
+
+def test_a_measurement_of_one_element_evaluates_to_its_number():
+    # a (1,) array (one problem instance, one seed) is a number in the report: numpy 2.4 refuses
+    # float() of it, which made evaluate crash instead of reporting
+    from polyak.verify.claims import Claim, evaluate
+
+    c = Claim(id="t.one", paper="polyak1964", statement="s", provenance="[derived]", relation="tight",
+              measure=lambda seed, backend: np.array([0.5]), predict=np.array([0.5]), rtol=1e-12)
+    r = evaluate(c)
+    assert r.status == "pass" and r.measured == 0.5 and r.predicted == 0.5
