@@ -411,7 +411,9 @@ def _verify_user_claims(p: argparse.ArgumentParser) -> None:
 @command("certify", help="SDP certificate of a rate or an N-step worst case",
          description="Certify a linear rate with a Lyapunov SDP, or (with --steps N) compute the N-step "
                      "worst case by performance estimation (PEP). Exit 0 if certified (and, with --rate R, "
-                     "at a rate <= R), 1 if not, 2 on bad input.")
+                     "at a rate <= R), 1 if not, 2 on bad input. A method's hyperparameters are options "
+                     "(--eta 0.1 --gamma 0.2; see polyak run --help-method METHOD).",
+         accepts_extra=True)
 def _cmd_certify(args: argparse.Namespace) -> int:
     from polyak.verify.cli import run_certify
 

@@ -249,13 +249,23 @@ def run_certify(args: Any) -> int:
     if claimed is not None and not 0.0 <= claimed:
         raise ValueError(f"--rate must be >= 0; got {claimed}")
     t0 = time.perf_counter()
+    extra = list(getattr(args, "extra", None) or [])
+    if method in _LEGACY and extra:
+        raise ValueError(f"unrecognized arguments {' '.join(extra)}: {method} takes --alpha and --beta "
+                         "(see polyak certify --help)")
     if method not in _LEGACY:
-        # any linear method: a registered name or path/to/file.py:NAME, with --alpha/--beta as its
-        # hyperparameters when given (otherwise the method's defaults)
-        from polyak.solvers.linear import load_method, require_linear
+        # any linear method: a registered name or path/to/file.py:NAME; its hyperparameters are
+        # options as for polyak run (--eta 0.1 --gamma 0.2; --alpha/--beta too), the others keep
+        # the method's defaults
+        from polyak.run_cmd import parse_hyper
+        from polyak.solvers.base import build_method
+        from polyak.solvers.linear import require_linear
 
-        hyper = {k: v for k, v in (("alpha", alpha), ("beta", beta)) if v is not None}
-        method = load_method(method, **hyper)
+        for flag, v in (("--alpha", alpha), ("--beta", beta)):
+            if v is not None:
+                extra += [flag, repr(float(v))]
+        rule, hyper = parse_hyper(method, extra)
+        method = build_method(rule, hyper)
         require_linear(method, "polyak certify")
         alpha = beta = None
     if steps is None and claimed is not None and not isinstance(method, str):
@@ -293,6 +303,7 @@ def run_certify(args: Any) -> int:
             "certified": bool(c.certified), "rate": c.rate, "status": c.status,
             "bracket": list(c.bracket), "solves": c.solves, "solver": c.solver,
             "seconds": time.perf_counter() - t0,
+            **({"hyper": method.describe()} if not isinstance(method, str) else {}),
         }
         if args.json:
             print(dump_json(report))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from polyak.cli import main
 
 
@@ -123,3 +125,18 @@ def test_certify_refuses_nonlinear_and_missing_methods(capsys, tmp_path):
     assert rc == 2 and "not linear" in err and err.count("\n") == 1
     rc, _, err = run(capsys, ["certify", str(tmp_path / "nope.py") + ":x", "--mu", "1", "--L", "10"])
     assert rc == 2 and "does not exist" in err
+
+
+def test_certify_takes_a_methods_own_hyperparameters_as_options(capsys):
+    # EMA momentum (eta, beta) is heavy ball with alpha = eta (1 - beta) (forms.py): same certificate
+    from polyak.verify.certificates import certify_rate
+
+    rc, out, _ = run(capsys, ["certify", "ema", "--mu", "1", "--L", "10", "--eta", "0.1", "--beta", "0.5", "--json"])
+    assert rc == 0
+    rep = json.loads(out)
+    assert rep["hyper"]["eta"] == 0.1 and rep["rate"] == pytest.approx(
+        certify_rate("hb", 1.0, 10.0, 0.05, 0.5).rate, abs=1e-9)
+    rc, _, err = run(capsys, ["certify", "triple-momentum", "--mu", "1", "--L", "10", "--bogus", "1"])
+    assert rc == 2 and "unknown option(s) --bogus" in err
+    rc, _, err = run(capsys, ["certify", "hb", "--mu", "1", "--L", "10", "--eta", "3"])
+    assert rc == 2 and "hb takes --alpha and --beta" in err
