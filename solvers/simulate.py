@@ -263,6 +263,15 @@ def _blocks(P: int, H: int, S: int, d: int, size: float) -> list[_Block]:
             for p in range(P) for h in range(H) for s in range(0, S, runs)]
 
 
+def _steps_range(steps: int, progress: bool, method: Any, problem: Any) -> Iterable[int]:
+    """range(steps), with a tqdm bar when ``progress`` (opt-in)."""
+    if not progress:
+        return range(steps)
+    from tqdm.auto import tqdm
+
+    return tqdm(range(steps), desc=f"{method.name} on {problem.name}", leave=False)
+
+
 def simulate(
     method: Method,
     problem: Problem,
@@ -431,11 +440,7 @@ def simulate(
             rec.begin_block(views(b).x, b, oracle.bound)
         rec.end_record(fields(*bufs))
         rec.pending = True
-        it: Iterable[int] = range(steps)
-        if progress:
-            from tqdm.auto import tqdm
-
-            it = tqdm(it, desc=f"{method.name} on {problem.name}", leave=False)
+        it = _steps_range(steps, progress, method, problem)
         for k in it:
             recording = (k + 1) % record_every == 0 or k + 1 == steps
             if recording:
@@ -739,11 +744,7 @@ def _run_in_place(kernel, rule, state, bufs, consts, tables, bound, be, P, N, S,
     stepper.record_now(cur)
     commit(cur, beta0, True)
     direct = stepper.direct
-    it: Iterable[int] = range(steps)
-    if progress:
-        from tqdm.auto import tqdm
-
-        it = tqdm(it, desc=f"{method.name} on {problem.name}", leave=False)
+    it = _steps_range(steps, progress, method, problem)
     for k in it:
         recording = (k + 1) % record_every == 0 or k + 1 == steps
         if recording:

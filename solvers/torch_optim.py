@@ -530,19 +530,22 @@ class AdaptiveHB(_PolyakOptimizer):
     default_block = "tensor"
     supports_foreach = True
 
+    def _init_state(self, st: dict, p: Any, variant: str) -> None:
+        st["step"] = 0
+        st["dx"] = self._zeros(p)
+        st["g_prev"] = self._zeros(p)
+        if variant == "A2":
+            st["d"] = self._zeros(p)
+        st["beta"] = self._scalar(0.0, p)
+        st["beta_raw"] = self._scalar(0.0, p)
+
     def _group_step(self, group, items, loss):
         lr, variant = group["lr"], group["variant"]
         grads, states = [], []
         for p, x, g in items:
             st = self.state[p]
             if not st:
-                st["step"] = 0
-                st["dx"] = self._zeros(p)
-                st["g_prev"] = self._zeros(p)
-                if variant == "A2":
-                    st["d"] = self._zeros(p)
-                st["beta"] = self._scalar(0.0, p)
-                st["beta_raw"] = self._scalar(0.0, p)
+                self._init_state(st, p, variant)
             if group["weight_decay"]:
                 g = g + group["weight_decay"] * x
             grads.append(g)
@@ -563,13 +566,7 @@ class AdaptiveHB(_PolyakOptimizer):
         for p, _, _ in items:
             st = self.state[p]
             if not st:
-                st["step"] = 0
-                st["dx"] = self._zeros(p)
-                st["g_prev"] = self._zeros(p)
-                if variant == "A2":
-                    st["d"] = self._zeros(p)
-                st["beta"] = self._scalar(0.0, p)
-                st["beta_raw"] = self._scalar(0.0, p)
+                self._init_state(st, p, variant)
             states.append(st)
         xs = [x.view(-1) for _, x, _ in items]
         gs = [g.view(-1) for _, _, g in items]
