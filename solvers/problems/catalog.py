@@ -14,6 +14,13 @@ from .quadratic import QuadraticProblem
 
 def _with_noise(problem, noise, sigma, batch_size):
     if noise is None:
+        import numpy as np
+
+        given = [f"{k}={v!r}" for k, v, unset in (("sigma", sigma, np.all(np.asarray(sigma, dtype=float) == 0)),
+                                                   ("batch_size", batch_size, batch_size is None)) if not unset]
+        if given:  # a noise level with no noise model would be ignored silently
+            raise ValueError(f"{problem.name}: {', '.join(given)} needs a noise model: pass noise='additive', "
+                             "'multiplicative' or 'minibatch' (or drop it)")
         return problem
     from .noise import add_noise
 

@@ -80,3 +80,15 @@ def test_explicit_eigenvalues_report_mu_and_L_from_the_extremes(seed):
     assert prob.mu[0] == pytest.approx(w[0], rel=1e-12)
     assert prob.L[0] == pytest.approx(w[-1], rel=1e-12)
     assert prob.mu[0] < np.sort(eig)[1]  # the smallest, not the second smallest
+
+
+@pytest.mark.parametrize("kind", ["quadratic", "logistic", "least-squares"])
+def test_a_noise_level_without_a_noise_model_is_refused(kind):
+    # sigma (or batch_size) with noise=None used to be accepted and ignored: a noise-free run
+    with pytest.raises(ValueError, match=r"sigma=0.1 needs a noise model: pass noise="):
+        polyak.make_problem(kind, sigma=0.1)
+    with pytest.raises(ValueError, match=r"batch_size=4 needs a noise model"):
+        polyak.make_problem(kind, batch_size=4)
+    assert polyak.make_problem(kind, sigma=0.0).name == kind  # the default level is no noise
+    noisy = polyak.make_problem(kind, noise="additive", sigma=0.1)
+    assert noisy.name != "" and noisy is not None
