@@ -323,14 +323,9 @@ def _am_adam_reduce(vs: list, gs: list, ds: list, Ps: list, b2: float, bc2s: lis
         torch._foreach_sub_(d, g)
         ee, other = [], []
         for e, gi, Pi in zip(d, g, P):  # weighted sums through one scratch array (no fresh temporaries)
-            w = scratch(e)
-            torch.div(e, Pi, out=w)
-            ee.append(torch.dot(e, w))
-            if inner:
-                torch.div(gi, Pi, out=w)
-                other.append(torch.dot(gi, w))
-            else:
-                other.append(torch.dot(w, gi))
+            a, b = _weighted_sums(e, gi, Pi, scratch(e), inner)
+            ee.append(a)
+            other.append(b)
         ee, other = torch.stack(ee), torch.stack(other)
     lee, lother = [], []
     for i in large:
@@ -344,17 +339,23 @@ def _am_adam_reduce(vs: list, gs: list, ds: list, Ps: list, b2: float, bc2s: lis
             torch.sqrt(v, out=P)
             P.div_(root).add_(eps)
             e.sub_(g)
-            torch.div(e, P, out=ww)
-            sa.append(torch.dot(e, ww))
-            if inner:
-                torch.div(g, P, out=ww)
-                sb.append(torch.dot(g, ww))
-            else:
-                sb.append(torch.dot(ww, g))
+            a, b = _weighted_sums(e, g, P, ww, inner)
+            sa.append(a)
+            sb.append(b)
         lee.append(torch.stack(sa).sum())
         lother.append(torch.stack(sb).sum())
     n = len(ds)
     return _per_tensor(n, small, ee, large, lee), _per_tensor(n, small, other, large, lother)
+
+
+def _weighted_sums(e: Any, g: Any, P: Any, w: Any, inner: bool) -> tuple[Any, Any]:
+    """(<e, e/P>, <g, g/P>) when ``inner``, else (<e, e/P>, <e/P, g>), through the scratch ``w``."""
+    torch.div(e, P, out=w)
+    a = torch.dot(e, w)
+    if inner:
+        torch.div(g, P, out=w)
+        return a, torch.dot(g, w)
+    return a, torch.dot(w, g)
 
 
 def _am_adam_update(xs: list, gs: list, ds: list, Ps: list, cs: list, lr: float, wd: float) -> None:
