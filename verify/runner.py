@@ -137,6 +137,16 @@ def _check_seed(seed: Any, name: str = "seed") -> None:
         raise ValueError(f"{name} must be a non-negative integer; got {seed!r}")
 
 
+def without_timings(record: Any) -> Any:
+    """A report (``Result.to_dict()``, a list of them, a JSON report) with every ``"seconds"`` key
+    dropped: what a run on workers must reproduce of the serial run (timings alone may differ)."""
+    if isinstance(record, dict):
+        return {k: without_timings(v) for k, v in record.items() if k != "seconds"}
+    if isinstance(record, list):
+        return [without_timings(v) for v in record]
+    return record
+
+
 def run_claims(claims: Sequence[Claim], *, backend: str = "numpy", seed: int = 0, only: str | None = None,
                progress: bool = False, executor: Executor | None = None,
                seeds: Sequence[int] | None = None, device: str | None = None,

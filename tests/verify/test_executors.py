@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from polyak.verify.claims import Claim, Measurement
-from polyak.verify.runner import collect, dask_executor, local_executor, run_claims
+from polyak.verify.runner import collect, dask_executor, local_executor, run_claims, without_timings
 
 # A few fast claims of different kinds (fits over seeded random instances, an upper bound along a
 # trajectory, an SDP certificate): cheap enough for the default suite, varied enough that a worker
@@ -35,20 +35,11 @@ LOCAL = Claim(id="test.local-lambda", paper="polyak1964", statement="a mean of 1
               atol=4 / math.sqrt(1000), tolerance_note="4 standard errors")
 
 
-def _numbers(d):
-    """A Result's record without the timings (the only thing allowed to differ)."""
-    if isinstance(d, dict):
-        return {k: _numbers(v) for k, v in d.items() if k != "seconds"}
-    if isinstance(d, list):
-        return [_numbers(v) for v in d]
-    return d
-
-
 def _same(serial, other):
     assert [r.claim for r in other] == [r.claim for r in serial]
     assert [r.seed for r in other] == [r.seed for r in serial]
     for a, b in zip(serial, other):
-        assert _numbers(b.to_dict()) == _numbers(a.to_dict()), a.claim
+        assert without_timings(b.to_dict()) == without_timings(a.to_dict()), a.claim
         assert np.array_equal(np.asarray(a.measured, dtype=float), np.asarray(b.measured, dtype=float))
 
 
@@ -159,7 +150,7 @@ def test_cli_workers_and_scheduler(tmp_path, capsys):
     assert main(["verify", "--only", only, "--workers", "2", "--json", str(tmp_path / "b.json")]) == 0
     assert main(["verify", "--only", only, "--workers", "2", "--chunks", "claim", "--json", str(tmp_path / "c.json")]) == 0
     a, b, c = (json.loads((tmp_path / f"{n}.json").read_text())["results"] for n in "abc")
-    assert len(a) >= 2 and _numbers(a) == _numbers(b) == _numbers(c)
+    assert len(a) >= 2 and without_timings(a) == without_timings(b) == without_timings(c)
     capsys.readouterr()
     assert main(["verify", "--workers", "0"]) == 2  # main returns usage errors' exit code, never raises
     assert ">= 1" in capsys.readouterr().err
