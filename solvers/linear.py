@@ -88,6 +88,7 @@ __all__ = [
     "is_linear",
     "FixedPointWarning",
     "check_state_space",
+    "constant_state_space",
     "linear_form",
     "linear_method",
     "load_method",
@@ -808,6 +809,23 @@ def linear_form(method: Any, tool: str = "linear_form") -> Method:
         raise ValueError(f"{tool}: {type(m.rule).__name__}.linear_form must return a linear Method; got {type(lf).__name__}")
     _check_form(m, lf, tool)
     return lf
+
+
+def constant_state_space(method: Any, tool: str) -> tuple[Method, StateSpace]:
+    """``(linear form, its (A, B, C, D))`` for the analyses that need constant coefficients (a rate
+    certificate, the quadratic rate, periodic orbits). ValueError naming the time-varying
+    hyperparameters: the method's own Schedules, and those its declared linear form introduces
+    (Demon SGDM's constant ``beta_init, T`` give the schedule beta_t of heavy ball)."""
+    m = _as_method(method)
+    lf = linear_form(m, tool)
+    sched = [k for k, v in lf.hyper.items() if isinstance(v, Schedule)]
+    if sched:
+        via = "" if lf is m else f" (in its linear form {lf.name})"
+        raise ValueError(
+            f"{tool}: method {m.name} has time-varying hyperparameter(s) {', '.join(sched)}{via}; {tool} needs "
+            "constant coefficients (polyak.verify.worst_case takes scheduled methods)"
+        )
+    return lf, state_space(lf, 0)
 
 
 def require_linear(method: Any, tool: str) -> None:

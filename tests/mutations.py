@@ -293,4 +293,12 @@ FAULTS: tuple[Fault, ...] = (
         tests=("tests/solvers/test_linear_forms.py::test_a_buffer_written_as_a_state_variable_is_warned_about_and_the_u_form_is_not",),
         why="a linear method whose (x*, ..., x*) is not a fixed point (a buffer written as a state variable) is defined silently",
     ),
+    Fault(
+        id="linear-form-schedule-not-checked",
+        file="solvers/linear.py",
+        old="    if sched:\n        via =",
+        new="    if False:\n        via =",
+        tests=("tests/solvers/test_linear_forms.py::test_a_schedule_introduced_by_the_linear_form_is_refused_where_constant_coefficients_are_needed",),
+        why="a rate certificate is issued for Demon SGDM at beta_init alone (its linear form's beta_t schedule unseen)",
+    ),
 )

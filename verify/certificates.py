@@ -379,12 +379,12 @@ def _resolve(method: Any, mu: float, L: float, alpha=None, beta=None, tool: str 
         if alpha is not None or beta is not None:
             method = method.with_hyper(**{k: v for k, v in (("alpha", alpha), ("beta", beta)) if v is not None})
         try:
-            from polyak.solvers.linear import require_linear, state_space
+            from polyak.solvers.linear import constant_state_space, require_linear
         except ImportError:  # pragma: no cover - the tracer is part of polyak.solvers
             raise ValueError(f"{tool}: Method objects need polyak.solvers.linear (not available)") from None
         require_linear(method, tool)
         hyper = _fixed_hyper(method, tool)
-        ss = state_space(method, k=0)
+        ss = constant_state_space(method, tool)[1]  # also refuses a schedule its linear form introduces
         name = method.name
         named = {k: (float(hyper[k]) if isinstance(hyper.get(k), float) else None) for k in ("alpha", "beta", "gamma")}
         return _Point(name, mu, L, *_check_state_space(name, ss.A, ss.B, ss.C, ss.D), hyper=hyper, **named)

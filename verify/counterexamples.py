@@ -337,7 +337,7 @@ def find_periodic_orbit_linear(method: Any, mu: float, L: float, period: int, *,
     """
     from scipy.optimize import linprog
 
-    from polyak.solvers.linear import _as_method, require_linear, state_space
+    from polyak.solvers.linear import _as_method, constant_state_space
 
     from .certificates import _finite
 
@@ -345,8 +345,7 @@ def find_periodic_orbit_linear(method: Any, mu: float, L: float, period: int, *,
     if mu <= 0 or L < mu:
         raise ValueError(f"need 0 < mu <= L; got mu={mu}, L={L}")
     m_ = _as_method(method)
-    require_linear(m_, "find_periodic_orbit")
-    ss = state_space(m_, 0)
+    ss = constant_state_space(m_, "find_periodic_orbit")[1]
     n, m = ss.A.shape[0], ss.B.shape[1]
     if isinstance(period, bool) or not isinstance(period, (int, np.integer)) or period < 1:
         raise ValueError(f"period must be a positive integer; got {period!r}")

@@ -84,21 +84,9 @@ def spectral_radii(ss: Any, lam: Any) -> np.ndarray:
 
 
 def _state_space(method: Any, tool: str):
-    from polyak.solvers.base import Method
-    from polyak.solvers.linear import _as_method, require_linear, state_space
-    from polyak.solvers.schedules import Schedule
+    from polyak.solvers.linear import _as_method, constant_state_space
 
-    m = _as_method(method)
-    require_linear(m, tool)
-    if not isinstance(m, Method):  # pragma: no cover - _as_method returns a Method
-        raise ValueError(f"{tool}: method must be a Method")
-    sched = [k for k, v in m.hyper.items() if isinstance(v, Schedule)]
-    if sched:
-        raise ValueError(
-            f"{tool}: method {m.name} has time-varying hyperparameter(s) {', '.join(sched)}; the quadratic "
-            "rate is defined for constant hyperparameters"
-        )
-    return m, state_space(m, 0)
+    return _as_method(method), constant_state_space(method, tool)[1]
 
 
 def quadratic_worst_case(method: Any, mu: float, L: float, *, grid: int = 2001) -> QuadraticWorstCase:

@@ -160,3 +160,20 @@ def test_a_buffer_written_as_a_state_variable_is_warned_about_and_the_u_form_is_
         x = x - 0.1 * (0.3 * g + 0.7 * d)
         ref.append(x.copy())
     np.testing.assert_allclose(tr.x_tail.reshape(6, 5), np.array(ref), rtol=1e-12, atol=1e-14)
+
+
+def test_a_schedule_introduced_by_the_linear_form_is_refused_where_constant_coefficients_are_needed():
+    # Demon SGDM has constant hyperparameters (eta, beta_init, T) but a time-varying beta_t: its
+    # rate certificate, quadratic rate and periodic orbits at beta_init alone would be wrong
+    from polyak.verify import certify_rate
+    from polyak.verify.counterexamples import find_periodic_orbit_linear
+    from polyak.verify.quadratic import quadratic_rate
+
+    m = make_method("demon-sgdm", eta=0.05, beta_init=0.9, T=100)
+    for call in (lambda: certify_rate(m, 1.0, 10.0), lambda: quadratic_rate(m, 1.0, 10.0),
+                 lambda: find_periodic_orbit_linear(m, 1.0, 10.0, 2)):
+        with pytest.raises(ValueError, match=r"time-varying hyperparameter\(s\) beta \(in its linear form hb\)"):
+            call()
+    hb = make_method("hb", alpha=0.05, beta=polyak.solvers.demon.demon_schedule(0.9, 100))
+    with pytest.raises(ValueError, match="time-varying"):
+        find_periodic_orbit_linear(hb, 1.0, 10.0, 2)
