@@ -30,6 +30,13 @@ rule functions. In the foreach path
   (``torch._fused_sgd_``, what ``torch.optim.SGD(fused=True)`` runs): one pass instead of three.
   Its momentum is a Python float, so the betas are read back once per group and step
   (``.tolist()``: free on the CPU, one synchronisation on an accelerator);
+- with numba installed (``polyak[fast]``), AdaptiveHB (A1) runs its two passes over each CPU tensor
+  of at least ``NUMBA_MIN_NUMEL`` elements as compiled loops instead (``USE_NUMBA``; the
+  environment variable ``POLYAK_NUMBA=0`` turns them off): the reduction reads g_{k-1} and g_k
+  once and writes g_k over g_{k-1}, the update reads x, dx, g_k once and writes x, dx with
+  ||dx_{k+1}||^2 summed on the way (8 array passes per step; torch's default SGD step makes 9),
+  sums in float64; they write through numpy views and then bump the tensors' version counters
+  as an in-place torch op would;
 - AM-AdamW keeps Adam's preconditioner P in a work array per parameter (not state: not saved,
   rebuilt on demand; one more array of the parameters' size) instead of a fresh temporary per step.
 
@@ -263,6 +270,11 @@ def _secant_reduce(gps: list, gs: list, dxs: list, known: list) -> tuple[Any, An
         torch._foreach_copy_(a, b)
     ldg, ldx = [], []
     for i in large:
+        if _numba_ok(gps[i], gs[i], dxs[i]):
+            a, b = _numba_secant(gps[i], gs[i], dxs[i], known[i] is None)
+            ldg.append(a)
+            ldx.append(known[i] if known[i] is not None else b)
+            continue
         ch = _chunk_len(gps[i])
         sa, sb = [], []
         if known[i] is not None:
@@ -403,6 +415,105 @@ def _fused_a1_chunked(x: Any, g: Any, dx: Any, beta: float, lr: float) -> Any:
                           nesterov=False, maximize=False, is_first_step=False)
         acc.append(torch.dot(dc, dc))
     return torch.stack(acc).sum()
+
+
+# -- compiled passes for large CPU tensors (numba, optional: pip install 'polyak[fast]') --------------------
+#: "auto": AdaptiveHB's two passes over a large CPU tensor (A1) run as compiled loops when numba is
+#: installed (the environment variable POLYAK_NUMBA=0 turns them off); False: never. Eager torch
+#: needs three kernels per chunk for ||g_k - g_{k-1}||^2 with the copy of g_k (and the square-sum of
+#: dx after the update), each a pass over the chunk; one compiled loop reads every array once,
+#: writes once and sums in registers (sums in float64, their order reassociated so the loop
+#: vectorises: a difference from torch's sums of the size of float round-off, ~1e-16 relative).
+USE_NUMBA: Any = "auto"
+NUMBA_MIN_NUMEL = 1 << 16
+
+_SECANT_SRC = """
+import numba
+import numpy as np
+
+
+@numba.njit(cache=True, nogil=True, fastmath={"reassoc"})
+def kernel(gp, g, dx, with_dx):
+    # sum (gp - g)^2 and gp <- g; with_dx: also sum dx^2 (float64 sums)
+    s = 0.0
+    t = 0.0
+    for i in range(gp.size):
+        d = np.float64(gp[i]) - np.float64(g[i])
+        s += d * d
+        gp[i] = g[i]
+    if with_dx:
+        for i in range(dx.size):
+            v = np.float64(dx[i])
+            t += v * v
+    return s, t
+"""
+
+_A1_SRC = """
+import numba
+import numpy as np
+
+
+@numba.njit(cache=True, nogil=True, fastmath={"reassoc"})
+def kernel(x, g, dx, beta, lr):
+    # dx <- beta dx - lr g, x <- x + dx (each rounded once from float64); returns sum dx^2
+    s = 0.0
+    for i in range(x.size):
+        d = beta * np.float64(dx[i]) - lr * np.float64(g[i])
+        dx[i] = d
+        v = np.float64(dx[i])
+        x[i] += dx[i]
+        s += v * v
+    return s
+"""
+
+
+def _numba_ok(*ts: Any) -> bool:
+    """Whether the compiled passes take these tensors: numba installed and allowed, CPU, float32 or
+    float64, contiguous, one dtype, at least NUMBA_MIN_NUMEL elements."""
+    import os
+
+    if USE_NUMBA is False or os.environ.get("POLYAK_NUMBA", "").strip() in ("0", "false", "False", "no"):
+        return False
+    t0 = ts[0]
+    if t0.device.type != "cpu" or t0.dtype not in (torch.float32, torch.float64) or t0.numel() < NUMBA_MIN_NUMEL:
+        return False
+    if not all(t.dtype == t0.dtype and t.device == t0.device and t.is_contiguous() for t in ts):
+        return False
+    from .kernels import importlib_find
+
+    return importlib_find("numba")
+
+
+def _np(t: Any) -> Any:
+    return t.detach().numpy()
+
+
+def _written(*ts: Any) -> None:
+    """Bump the version counters of tensors written through numpy views (as an in-place torch op
+    does), so that autograd still detects a saved tensor the step modified."""
+    from torch.autograd.graph import increment_version
+
+    for t in ts:
+        increment_version(t)
+
+
+def _numba_secant(gp: Any, g: Any, dx: Any, with_dx: bool) -> tuple[Any, Any]:
+    """(||gp - g||^2, ||dx||^2 or None) as 0-dim tensors of gp's dtype, leaving gp = g: one compiled pass."""
+    from .kernels import _compile
+
+    a, b = _compile(_SECANT_SRC)(_np(gp), _np(g), _np(dx), with_dx)
+    _written(gp)
+    mk = lambda v: torch.tensor(v, dtype=gp.dtype)  # noqa: E731
+    return mk(a), (mk(b) if with_dx else None)
+
+
+def _numba_a1(x: Any, g: Any, dx: Any, beta: float, lr: float) -> Any:
+    """A1's update of one large CPU tensor in one compiled pass: returns ||dx_{k+1}||^2 (0-dim tensor)."""
+    from .kernels import _compile
+
+    s = _compile(_A1_SRC)(_np(x), _np(g), _np(dx), float(beta), float(lr))
+    _written(x, dx)
+    return torch.tensor(s, dtype=x.dtype)
 
 
 def _per_tensor_values(vals: list, n: int, blocks: list) -> list:
@@ -608,7 +719,8 @@ class AdaptiveHB(_PolyakOptimizer):
                         _fused_momentum(xs, gs, dxs, [idx[j] for j in small], bval, 1.0 + lr, -1.0)
                     for j in large:  # in chunks, each followed by its share of ||dx_{k+1}||^2 (dx still in L2)
                         i = idx[j]
-                        states[i]["dx_sq"] = (states[i]["step"] + 1, _fused_a1_chunked(xs[i], gs[i], dxs[i], bval, lr))
+                        a1 = _numba_a1 if _numba_ok(xs[i], gs[i], dxs[i]) else _fused_a1_chunked
+                        states[i]["dx_sq"] = (states[i]["step"] + 1, a1(xs[i], gs[i], dxs[i], bval, lr))
             else:  # d' = beta d + (1 - beta) g, x' = x - lr d', dx' = -lr d'
                 _fused_momentum(xs, gs, ds, idx, bval, bval, lr)
                 for i in idx:

@@ -301,4 +301,13 @@ FAULTS: tuple[Fault, ...] = (
         tests=("tests/solvers/test_linear_forms.py::test_a_schedule_introduced_by_the_linear_form_is_refused_where_constant_coefficients_are_needed",),
         why="a rate certificate is issued for Demon SGDM at beta_init alone (its linear form's beta_t schedule unseen)",
     ),
+    Fault(
+        id="adaptive-hb-compiled-secant-keeps-old-gradient",
+        file="solvers/torch_optim.py",
+        old="        gp[i] = g[i]\n    if with_dx:",
+        new="        gp[i] = gp[i]\n    if with_dx:",
+        tests=("tests/papers_methods/test_torch_optim_foreach.py::test_the_compiled_passes_run_on_large_cpu_tensors_and_bump_versions",
+               "tests/papers_methods/test_torch_optim_foreach.py::test_foreach_path_matches_the_loop_and_the_engine_at_random_hyperparameters",),
+        why="AdaptiveHB's compiled reduction forgets to keep g_k for the next step (the secant then uses a stale gradient)",
+    ),
 )

@@ -104,7 +104,23 @@ def _unclipped(betas, name, tkw):
     return float(np.mean((betas > 0) & (betas < hi)))
 
 
-@pytest.mark.parametrize("chunk", [None, 64], ids=["chunks-default", "chunks-64B"])
+def _path(chunk, monkeypatch):
+    """chunk None: the defaults; 64: tensors above 64 bytes take the chunked eager path (the compiled
+    passes off); "compiled": the same tensors through AdaptiveHB's compiled passes (numba)."""
+    if chunk is None:
+        return
+    monkeypatch.setattr(to, "_CHUNK_BYTES", 64)
+    if chunk == "compiled":
+        pytest.importorskip("numba")
+        monkeypatch.setattr(to, "NUMBA_MIN_NUMEL", 1)
+    else:
+        monkeypatch.setattr(to, "USE_NUMBA", False)
+
+
+PATHS = dict(argvalues=[None, 64, "compiled"], ids=["chunks-default", "chunks-64B", "compiled"])
+
+
+@pytest.mark.parametrize("chunk", **PATHS)
 @pytest.mark.parametrize("name", ["ahb", "amsgd", "amadamw"])
 def test_foreach_path_matches_the_loop_and_the_engine_at_random_hyperparameters(name, chunk, monkeypatch):
     # four random draws each, float64, 30 minibatch steps on the gradient at each run's own iterate:
@@ -114,9 +130,10 @@ def test_foreach_path_matches_the_loop_and_the_engine_at_random_hyperparameters(
     # of 4), so its four draws must give at least 10 unclipped steps together (measured: 15 for
     # AM-SGD, 13 for AM-AdamW). chunk=64: tensors above 64 bytes (8 float64: the MLP's weights
     # and first bias) go through the chunked reductions (and AM-AdamW's chunked update), the
-    # last bias (3 entries) through the multi-tensor kernels, in one group.
+    # last bias (3 entries) through the multi-tensor kernels, in one group; "compiled": those large
+    # tensors through AdaptiveHB's compiled passes instead (AM has none: the chunked path again).
+    _path(chunk, monkeypatch)
     if chunk is not None:
-        monkeypatch.setattr(to, "_CHUNK_BYTES", chunk)
         small, large = to._split([p.detach().view(-1) for p in make_mlp(0).parameters()])
         assert small and large
     inside = []
@@ -168,24 +185,26 @@ def test_foreach_equals_loop_with_groups_and_params_without_gradient_float64(cls
     assert not torch.equal(m_f[0].bias.detach(), make_mlp(7)[0].bias.detach())  # moved once it had a gradient
 
 
+@pytest.mark.parametrize("chunk", **PATHS)
 @pytest.mark.parametrize("cls,kws", GROUPED, ids=[f"{c.__name__}-{i}" for i, (c, _) in enumerate(GROUPED)])
-def test_foreach_equals_loop_in_float32(cls, kws):
+def test_foreach_equals_loop_in_float32(cls, kws, chunk, monkeypatch):
     # float32: the two paths round differently (the fused kernel, squared norms); 12 steps of
     # O(1) weights with lr <= 0.08 move them by O(0.1), so a few float32 ulps per step (eps = 6e-8)
     # stay below 1e-5 unless a beta flips across a clip boundary, which these settings do not hit
+    # (the compiled passes sum in float64 and round each update once: closer to the loop, not equal)
+    _path(chunk, monkeypatch)
     m_f, _ = _grouped_run(cls, kws, True, torch.float32)
     m_l, _ = _grouped_run(cls, kws, False, torch.float32)
     assert all(p.dtype == torch.float32 for p in m_f.parameters())
     assert np.abs(flat_params(m_f) - flat_params(m_l)).max() <= 1e-5
 
 
-@pytest.mark.parametrize("chunk", [None, 64], ids=["chunks-default", "chunks-64B"])
+@pytest.mark.parametrize("chunk", **PATHS)
 def test_switching_foreach_mid_run_continues_identically(chunk, monkeypatch):
     # both paths keep the same state (dx, g_prev, d, exp_avg_sq, beta): switching is seamless, also
     # back to foreach after loop steps moved dx (the chunked A1 update's ||dx||^2, kept for the
     # next step, is used only at the step it was computed for)
-    if chunk is not None:
-        monkeypatch.setattr(to, "_CHUNK_BYTES", chunk)
+    _path(chunk, monkeypatch)
     for cls, kw in [(to.AdaptiveHB, dict(lr=0.05)), (to.AMSGD, dict(lr=0.05)), (to.AMAdamW, dict(lr=0.01))]:
         m_a, m_b = make_mlp(2), make_mlp(2)
         opt_a, opt_b = cls(m_a.parameters(), foreach=False, **kw), cls(m_b.parameters(), foreach=True, **kw)
@@ -321,3 +340,40 @@ def test_a_torch_without_the_private_kernels_falls_back_to_the_loop(monkeypatch)
     opt_t = to.AdaptiveHB(m_t.parameters(), lr=0.05, foreach=True)
     with pytest.raises(RuntimeError, match="foreach=True needs torch._fused_sgd_"):
         opt_t.step(_closure(opt_t, m_t))
+
+
+def test_the_compiled_passes_run_on_large_cpu_tensors_and_bump_versions(monkeypatch):
+    # a 70000-element float64 tensor (above NUMBA_MIN_NUMEL) takes the compiled passes by default
+    # (spied), gives the chunked eager path's iterates to 1e-12, and leaves autograd able to see
+    # that the step modified a tensor a graph saved (numpy writes bump no version counter by
+    # themselves); POLYAK_NUMBA=0 turns the passes off
+    pytest.importorskip("numba")
+    calls = []
+    for fn in ("_numba_secant", "_numba_a1"):
+        real = getattr(to, fn)
+        monkeypatch.setattr(to, fn, lambda *a, _r=real, _n=fn: (calls.append(_n), _r(*a))[1])
+    gen = torch.Generator().manual_seed(5)
+    H = torch.rand(70000, generator=gen, dtype=torch.float64) + 0.1
+
+    def run(env):
+        monkeypatch.setenv("POLYAK_NUMBA", env)
+        p = torch.nn.Parameter(torch.ones(70000, dtype=torch.float64))
+        opt = to.AdaptiveHB([p], lr=0.3)
+        for _ in range(6):
+            opt.zero_grad()
+            (0.5 * (H * p * p).sum()).backward()
+            opt.step()
+        return p.detach().clone(), opt, p
+
+    x_c, opt, p = run("1")
+    assert calls.count("_numba_a1") >= 4 and calls.count("_numba_secant") >= 4
+    n = len(calls)
+    x_e, _, _ = run("0")
+    assert len(calls) == n  # the eager path ran
+    assert float((x_c - x_e).abs().max()) <= 1e-12 and float((x_c - 1).abs().max()) > 1e-3
+    monkeypatch.setenv("POLYAK_NUMBA", "1")
+    loss = (p * p).sum()  # saves p
+    p.grad = torch.ones_like(p)
+    opt.step()
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        loss.backward()
