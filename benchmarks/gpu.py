@@ -11,7 +11,12 @@ Printed for each case, in one process:
   * the achieved bandwidth (those bytes / measured time per step) and its ratio to the device's
     peak memory bandwidth (table below, by device name) and to a measured copy bandwidth
     (``y.copy_(x)`` on an array of the state's size);
-  * the ratio to a bare torch loop of the same arithmetic on the same device (no records).
+  * the ratio to a bare torch loop of the same arithmetic on the same device (no records);
+  * the engine's path: ``simulate``'s default on torch, the in-place fused kernel (a grid of
+    step sizes: ``T00 = 1 + beta - alpha lambda`` materialised once per run, then
+    ``x_prev.mul_(-beta).addcmul_(T00, x)``: 2 kernels, 6 array passes against the bound's 3, so
+    eager torch is at best 2x of the bound on a grid), against the method's own step
+    (``fused=False``) and the cost of recording every step (timed on a tenth of the steps).
 Target (issue 12): within 2x of the memory-bandwidth bound on an H200.
 
 ``--small`` runs a few thousand runs on the CPU in seconds (the test suite runs it).
@@ -78,13 +83,13 @@ def hb_params(kappa):
     return alpha, beta
 
 
-def eigen_case(torch, device, dtype, instances, grid, d, steps, chunk):
+def eigen_case(torch, device, dtype, instances, grid, d, steps, chunk, own=True, rec=True):
     """Engine and bare loop on instances x grid runs; returns a dict of figures."""
     kappas = np.linspace(10.0, 1e4, instances)
     scales = np.linspace(0.5, 1.0, grid)  # step-size grid: fractions of each instance's alpha*
     dt = getattr(torch, dtype)
-    t_engine = t_bare = 0.0
-    worst = 0.0
+    t_engine = t_bare = t_own = t_rec = 0.0
+    worst = worst_own = 0.0
     for c0 in range(0, instances, chunk):
         ks = kappas[c0 : c0 + chunk]
         problem = polyak.make_problem("quadratic", mu=1.0, L=ks, dim=d, seed=0)
@@ -94,6 +99,20 @@ def eigen_case(torch, device, dtype, instances, grid, d, steps, chunk):
                                                               per_problem=True, backend="torch", device=device,
                                                               dtype=dtype))
         t_engine += t
+        # the method's own step (fused=False: the general loop, several kernels and temporaries per step)
+        if own:
+            t, tr_own = timed(torch, device, lambda: polyak.simulate(method, problem, steps, record_every=steps,
+                                                                      per_problem=True, backend="torch", device=device,
+                                                                      dtype=dtype, fused=False))
+            t_own += t
+            worst_own = max(worst_own, float(np.max(np.abs(tr.x_final - tr_own.x_final))) / np.abs(problem.x0).max())
+            del tr_own
+        # records every step (distance, f, gradient norm on the device), on a tenth of the steps
+        if rec:
+            t, _ = timed(torch, device, lambda: polyak.simulate(method, problem, max(1, steps // 10), record_every=1,
+                                                                 per_problem=True, backend="torch", device=device,
+                                                                 dtype=dtype))
+            t_rec += t * (steps / max(1, steps // 10))
         # the bare loop: the same arithmetic, no engine
         lam = torch.as_tensor(problem.eigenvalues[:, None, :], dtype=dt, device=device)
         al = torch.as_tensor((a[:, None] * scales[None, :])[..., None], dtype=dt, device=device)
@@ -111,15 +130,21 @@ def eigen_case(torch, device, dtype, instances, grid, d, steps, chunk):
         t, xb = timed(torch, device, bare)
         t_bare += t
         ref = xb.cpu().numpy()
-        worst = max(worst, float(np.max(np.abs(tr.x_final[:, :, 0] - ref))))
+        worst = max(worst, float(np.max(np.abs(tr.x_final[:, :, 0] - ref))) / np.abs(problem.x0).max())
         del x0, lam, al, be, xb
     runs = instances * grid
     elem = 4 if dtype == "float32" else 8
     bytes_step = 3 * runs * d * elem
-    return {"runs": runs, "d": d, "steps": steps, "dtype": dtype, "chunk_instances": chunk,
-            "engine_s": t_engine, "bare_torch_s": t_bare, "bytes_per_step": bytes_step,
-            "engine_GBps": bytes_step * steps / t_engine / 1e9, "bare_GBps": bytes_step * steps / t_bare / 1e9,
-            "engine_over_bare": t_engine / t_bare, "max_abs_diff_engine_vs_bare": worst}
+    out = {"runs": runs, "d": d, "steps": steps, "dtype": dtype, "chunk_instances": chunk,
+           "engine_path": "torch in-place fused (TorchInPlaceStepper, per-run coefficients: TorchGridKernel)",
+           "engine_s": t_engine, "bare_torch_s": t_bare, "bytes_per_step": bytes_step,
+           "engine_GBps": bytes_step * steps / t_engine / 1e9, "bare_GBps": bytes_step * steps / t_bare / 1e9,
+           "engine_over_bare": t_engine / t_bare, "max_rel_diff_engine_vs_bare": worst}
+    if own:
+        out.update(own_step_s=t_own, own_step_over_engine=t_own / t_engine, max_rel_diff_engine_vs_own_step=worst_own)
+    if rec:
+        out.update(record_every_step_s_scaled=t_rec, record_every_step_over_engine=t_rec / t_engine)
+    return out
 
 
 def dense_case(torch, device, dtype, runs, d, steps):
@@ -190,6 +215,10 @@ def main(argv=None) -> dict:
         line = (f"{c['case']:6s} {c['dtype']}: {c['runs']} runs x d={c['d']} x {c['steps']} steps: "
                 f"engine {c['engine_s']:.3f} s, {c['bytes_per_step'] / 1e6:.1f} MB/step, {c['engine_GBps']:.1f} GB/s")
         if c["case"] == "eigen":
+            if "own_step_s" in c:
+                line += f"; own step {c['own_step_s']:.3f} s (own/engine {c['own_step_over_engine']:.2f}x)"
+            if "record_every_step_over_engine" in c:
+                line += f"; records every step {c['record_every_step_over_engine']:.2f}x"
             line += (f"; bare torch loop {c['bare_torch_s']:.3f} s (engine/bare {c['engine_over_bare']:.2f}x); "
                      f"copy {c['copy_GBps']:.1f} GB/s (bound ratio {c['engine_over_copy_bound']:.2f}x)")
             if "engine_over_peak_bound" in c:

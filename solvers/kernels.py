@@ -252,6 +252,9 @@ class InPlaceStepper:
         self._rec_progs: dict = {}
 
     # -- per-block views ------------------------------------------------------------------------
+    def _new_buffer(self) -> Any:
+        return np.empty_like(self.bufs[0])
+
     def _blk(self, b: Any) -> tuple:
         return (b.p, b.n)
 
@@ -293,7 +296,7 @@ class InPlaceStepper:
         for pos, i in enumerate(computed):
             later = set().union(*(reads[i2] for i2 in computed[pos + 1:])) if pos + 1 < len(computed) else set()
             if not free:  # (a safeguard: the fields' buffers never run short as the plan is built)
-                self.bufs.append(np.empty_like(self.bufs[0]))
+                self.bufs.append(self._new_buffer())
                 free.append(len(self.bufs) - 1)
             pick = next((bf for bf in free if not (held.get(bf, set()) & later)), free[0])
             free.remove(pick)
@@ -398,6 +401,248 @@ class InPlaceStepper:
         for rprog in self.record_prog(cur[0]):
             for fn, args in rprog:
                 fn(*args)
+
+
+# -- torch: the same in-place step with torch's out=/in-place operations ------------------------------
+class TorchGridKernel:
+    """:class:`FusedLinear`'s structure (``rows``, ``passthrough``, ``affine``) for torch when the
+    hyperparameters are constant but vary run by run (a grid, or one tuning per problem): every
+    entry of ``T`` that depends on both lambda and the run is materialised once per run as a
+    ``(P, N, d)`` tensor on the device (heavy ball: ``T00 = 1 + beta - alpha lambda``; ``T01 =
+    -beta`` stays ``(Pz, N, 1)``), so a step reads one more state-sized array than with scalar
+    hyperparameters. Built from :class:`GridFused`'s polynomial coefficients (one trace of the
+    step on the hyperparameter arrays); schedules are not run here (the own step runs them)."""
+
+    def __init__(self, method: Any, problem: Any, consts: dict, Pz: int, N: int, be: Any) -> None:
+        g = GridFused(method, problem, consts, Pz, N)
+        lam = be.asarray(np.asarray(problem.eigenvalues, dtype=float)[:, None, :])  # (P, 1, d)
+        xs = be.asarray(np.asarray(problem.x_star, dtype=float)[:, None, :]) if np.any(problem.x_star) else None
+
+        def coef(c: Any) -> Any:
+            if isinstance(c, float):
+                return c
+            a = np.asarray(c)[0]  # (Pz, N): Tn = 1 (no schedule)
+            if np.all(a == a.flat[0]):
+                return float(a.flat[0])
+            return be.asarray(a[..., None])  # (Pz, N, 1)
+
+        def horner(coefs: list) -> Any:
+            cs = [coef(c) for c in coefs]
+            nz = [k for k, c in enumerate(cs) if not (isinstance(c, float) and c == 0.0)]
+            top = max(nz, default=0)
+            if top == 0:
+                return cs[0]
+            acc = cs[top]
+            for k in range(top - 1, -1, -1):
+                acc = acc * lam
+                c = cs[k]
+                if not (isinstance(c, float) and c == 0.0):
+                    acc = acc + c
+            return acc
+
+        self.n, self.m, self.rule = g.n, g.m, g.rule
+        self.rows, self.passthrough, self.affine = [], [], []
+        for i in range(g.n):
+            row = []
+            for _, j in g.rows[i]:
+                t = horner([Qk[i][j] for Qk in g.Q])
+                if isinstance(t, float):
+                    if t != 0.0:
+                        row.append((t, j))
+                else:
+                    row.append((t.contiguous(), j))
+            ci = None
+            if xs is not None and any(_nz(qk[i]) for qk in g.q):
+                c = horner([qk[i] for qk in g.q])
+                ci = (c * xs).contiguous() if not isinstance(c, float) else (c * xs if c != 0.0 else None)
+            self.affine.append(ci)
+            unit = len(row) == 1 and isinstance(row[0][0], float) and row[0][0] == 1.0
+            self.passthrough.append(row[0][1] if (ci is None and unit) else None)
+            self.rows.append(row)
+
+
+class TorchInPlaceStepper(InPlaceStepper):
+    """torch: :class:`InPlaceStepper`'s plan (which buffer each new field goes to, when a row needs
+    scratch) with torch operations into the state buffers: no array is allocated per step.
+
+    A row of ``T`` is one in-place call per term: the first term ``out.mul_(T_ij)`` (or
+    ``torch.mul(T_ij, x_j, out=out)``), every further one ``out.addcmul_(T_ij, x_j)`` (a scalar
+    coefficient: ``out.add_(x_j, alpha=T_ij)``); heavy ball is ``x_prev.mul_(-beta).addcmul_(T00, x)``:
+    2 kernels per step. With ``record``, the record sums of the new iterate (``e = x - x*`` and
+    ``g = lambda e`` into two scratch tensors, then ``<e, e>``, ``<e, g>``, ``<g, g>`` by
+    ``einsum``, the own step's reduction) are written into the ``(3, P, N)`` stage tensor on the
+    device: nothing is read back to the host per step or per record. On a device there is one
+    block (whole arrays); on the CPU ``block_size`` may split the runs (measured in
+    benchmarks/engine.py: on torch CPU whole arrays are as fast, so one block is the default)."""
+
+    def __init__(self, kernel: Any, bufs: list, blocks: list, lam: Any, x_star: Any, be: Any) -> None:
+        torch = be.lib
+        self.torch, self.be = torch, be
+        if bufs[0].dtype != torch.float64:
+            kernel = _rounded_kernel(kernel, bufs[0].dtype, torch)
+        self.kernel, self.bufs, self.blocks = kernel, bufs, blocks
+        self.n = kernel.n
+        P, N, d = bufs[0].shape
+        self.stage = torch.zeros((3, P, N), dtype=bufs[0].dtype, device=bufs[0].device)
+        big = max(int(np.prod(b.shape4[:3])) for b in blocks) * d
+        self.scratch = [torch.empty(big, dtype=bufs[0].dtype, device=bufs[0].device) for _ in range(4 + self.n)]
+        self.P, self.N, self.d = P, N, d
+        self.lam, self.x_star = lam, x_star
+        self._progs, self._rec_progs = {}, {}
+
+    def _new_buffer(self) -> Any:
+        return self.torch.empty_like(self.bufs[0])
+
+    def _cut(self, a: Any, b: Any) -> Any:
+        """A coefficient (a number, or a tensor of shape (P or 1, N or 1, d or 1)) cut to the block."""
+        if isinstance(a, float):
+            return a
+        ps = b.p if a.shape[0] > 1 else slice(None)
+        ns = b.n if a.shape[1] > 1 else slice(None)
+        return a[ps, ns]
+
+    def _scr(self, i: int, b: Any) -> Any:
+        shape = (b.p1 - b.p0, b.n.stop - b.n.start, self.d)
+        return self.scratch[i][: int(np.prod(shape))].view(shape)
+
+    def _block_prog(self, b: Any, cur: tuple, jobs: list) -> list:
+        from functools import partial
+
+        torch = self.torch
+        k = self.kernel
+        sl = self._blk(b)
+        src = [self.bufs[cur[j]][sl] for j in range(self.n)]
+        prog, copies = [], []
+        for idx, (i, target_buf, hazard) in enumerate(jobs):
+            if hazard:
+                out = self._scr(4 + idx, b)
+                copies.append(partial(self.bufs[target_buf][sl].copy_, out))
+                alias = None
+            else:
+                out = self.bufs[target_buf][sl]
+                alias = next((j for _, j in k.rows[i] if cur[j] == target_buf), None)
+            terms = sorted(k.rows[i], key=lambda tj: 0 if tj[1] == alias else 1)
+            first = True
+            for t, j in terms:
+                coef = self._cut(t, b)
+                x = src[j]
+                is_out = alias is not None and j == alias
+                if first:
+                    first = False
+                    if isinstance(coef, float) and coef == 1.0:
+                        if not is_out:
+                            prog.append(partial(out.copy_, x))
+                    elif is_out:
+                        prog.append(partial(out.mul_, coef))
+                    else:
+                        prog.append(partial(torch.mul, x, coef, out=out))
+                    continue
+                if isinstance(coef, float):
+                    if coef == 1.0:
+                        prog.append(partial(out.add_, x))
+                    elif coef == -1.0:
+                        prog.append(partial(out.sub_, x))
+                    else:
+                        prog.append(partial(out.add_, x, alpha=coef))
+                else:
+                    prog.append(partial(out.addcmul_, coef, x))
+            if first:  # no term: the row is zero (or only its affine part)
+                prog.append(out.zero_)
+            if k.affine[i] is not None:
+                prog.append(partial(out.add_, self._cut(k.affine[i], b)))
+        return prog + copies
+
+    def record_prog(self, buf: int) -> list:
+        hit = self._rec_progs.get(buf)
+        if hit is not None:
+            return hit
+        from functools import partial
+
+        torch = self.torch
+        progs = []
+        for b in self.blocks:
+            sl = self._blk(b)
+            x = self.bufs[buf][sl]
+            st = [self.stage[q][sl] for q in range(3)]
+            prog = []
+            if self.x_star is None:
+                e = x
+            else:
+                e = self._scr(1, b)
+                prog.append(partial(torch.sub, x, self._cut(self.x_star, b), out=e))
+            g = self._scr(2, b)
+            prog.append(partial(torch.mul, self._cut(self.lam, b), e, out=g))
+            for q, (u, v) in enumerate(((e, e), (e, g), (g, g))):
+                prog.append(partial(_torch_rowdot, torch, u, v, st[q]))
+            progs.append(prog)
+        self._rec_progs[buf] = progs
+        return progs
+
+    direct = False
+
+    def step(self, cur: tuple, record: bool, into: Any = None, k: int = 0) -> tuple:
+        new, progs = self.plan(cur)
+        if record:
+            for prog, rprog in zip(progs, self.record_prog(new[0])):
+                for fn in prog:
+                    fn()
+                for fn in rprog:
+                    fn()
+        else:
+            for prog in progs:
+                for fn in prog:
+                    fn()
+        return new
+
+    def record_now(self, cur: tuple) -> None:
+        for rprog in self.record_prog(cur[0]):
+            for fn in rprog:
+                fn()
+
+
+def _rounded_kernel(kernel: Any, dtype: Any, torch: Any) -> Any:
+    """The kernel's float64 coefficients rounded to ``dtype`` (float32), with each row's affine part
+    corrected for the rounding of that row's coefficients: ``c_i + sum_j (T_ij - round(T_ij)) x*``.
+
+    Without it the rounded matrix has another fixed point than x*: ``(I - T)`` is nearly singular
+    for small eigenvalues (heavy ball: its smallest entry is ~alpha mu), so a coefficient rounding
+    of ~eps moves the fixed point by ~eps / (alpha mu) relative, far above the own step's float32
+    error (its gradient ``lambda (x - x*)`` vanishes at x* exactly). With the correction the
+    rounded iteration keeps x* as its fixed point up to the rounding of ``c`` itself. The correction
+    needs x*, which ``kernel.x_star64`` holds (None: x* = 0, nothing to correct)."""
+    import copy
+
+    out = copy.copy(kernel)
+    xs = getattr(kernel, "x_star64", None)
+    rows, affine = [], []
+    for i, row in enumerate(kernel.rows):
+        corr = None
+        new_row = []
+        for t, j in row:
+            if isinstance(t, float):
+                t32 = float(torch.tensor(t, dtype=dtype))
+                d = t - t32
+                new_row.append((t32, j))
+            else:
+                t32 = t.to(dtype)
+                d = t - t32.to(torch.float64)
+                new_row.append((t32, j))
+            if xs is not None and kernel.passthrough[i] is None and not (isinstance(d, float) and d == 0.0):
+                term = d * xs
+                corr = term if corr is None else corr + term
+        rows.append(new_row)
+        a = kernel.affine[i]
+        if corr is not None:
+            a = corr if a is None else a + corr
+        affine.append(None if a is None else a.to(dtype).contiguous())
+    out.rows, out.affine = rows, affine
+    return out
+
+
+def _torch_rowdot(torch: Any, a: Any, b: Any, out: Any) -> None:
+    """``out[...] = sum_i a[..., i] b[..., i]`` (einsum, as ``Backend.vdot``: no state-sized temporary)."""
+    out.copy_(torch.einsum("...i,...i->...", a, b))
+
 
 
 # -- a compiled kernel (numba, optional: pip install 'polyak[fast]') ------------------------------------

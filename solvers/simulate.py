@@ -358,17 +358,21 @@ def simulate(
     H = int(np.prod(grid, dtype=int))
     N = H * S
 
-    def layout(a: np.ndarray) -> Any:
+    def layout_np(a: np.ndarray) -> np.ndarray:
         lead = a.shape[: a.ndim - len(hshape)]
         a = np.ascontiguousarray(a).reshape(lead + (Pz, H, 1))
-        a = np.broadcast_to(a, lead + (Pz, H, S)).reshape(lead + (Pz, N, 1))
-        return be.asarray(a)
+        return np.broadcast_to(a, lead + (Pz, H, S)).reshape(lead + (Pz, N, 1))
+
+    def layout(a: np.ndarray) -> Any:
+        return be.asarray(layout_np(a))
 
     consts: dict[str, Any] = {}
+    consts_np: dict[str, Any] = {}  # the same on the host (the torch grid kernel traces them)
     tables: dict[str, Any] = {}
     for name, (kind, val) in tabulate_hyper(method, steps).items():
         if kind == "const":
             consts[name] = layout(np.asarray(val, dtype=float))
+            consts_np[name] = layout_np(np.asarray(val, dtype=float))
         elif kind == "table":
             tables[name] = layout(np.asarray(val, dtype=float))
         else:
@@ -381,14 +385,24 @@ def simulate(
         from .kernels import FusedLinear, GridFused, fused_linear_reason, numba_wanted
 
         why = fused_linear_reason(method, problem, tables)
-        if why is None and (fused or be.name == "numpy"):
-            kernel = FusedLinear(method, problem, be)
+        # torch: the coefficients in float64 (a float32 run rounds them once, keeping the fixed point:
+        # TorchInPlaceStepper)
+        kbe = Backend("torch", be.device, "float64") if be.name == "torch" else be
+        if why is None:
+            kernel = FusedLinear(method, problem, kbe)
+        elif (why is not None and be.name == "torch" and not tables
+              and fused_linear_reason(method, problem, tables, True) is None):
+            from .kernels import TorchGridKernel
+
+            kernel = TorchGridKernel(method, problem, consts_np, Pz, N, kbe)  # a grid: coefficients per run
         elif (why is not None and be.name == "numpy" and fused_linear_reason(method, problem, tables, True) is None
               and numba_wanted(P * N * d, be.dtype, steps, force=bool(fused))):
             kernel = GridFused(method, problem, consts, Pz, N, tables, steps)  # grid or schedule: compiled only
         elif fused:
             raise ValueError(f"fused=True needs a linear method with constant hyperparameters on an eigenbasis "
                              f"quadratic without noise: {why}")
+        if kernel is not None and be.name == "torch":
+            kernel.x_star64 = kbe.asarray(problem.x_star[:, None, :]) if np.any(problem.x_star) else None
     X0 = _start(problem, x0)
     Xb = be.asarray(np.broadcast_to(X0[:, None, :], (P, N, d)).copy())
     bound = problem.bind(be)
@@ -407,10 +421,13 @@ def simulate(
     with be.errstate():
         state = rule.init(Xb, {**consts, **{n: t[0] for n, t in tables.items()}}, be)
         bufs = _full_buffers(state, P, N, be)
-        if kernel is not None and be.name == "numpy" and bufs is not None:
+        if bufs is None and kernel is not None and not hasattr(kernel, "step"):
+            kernel = None  # (the torch grid kernel runs in place only; a state it cannot lay out: own step)
+        if kernel is not None and bufs is not None:
+            if auto_blocks:  # numpy: cache-sized blocks; torch: whole arrays (as fast on the CPU, see kernels)
+                block_size = FUSED_BLOCK_SIZE if be.name == "numpy" else float("inf")
             return _run_in_place(kernel, rule, state, bufs, consts, tables, bound, be, P, N, S, d, steps, record_every,
-                                 divergence, keep_last, progress, block_size if not auto_blocks else FUSED_BLOCK_SIZE,
-                                 method, problem, seed_list, tuple(grid))
+                                 divergence, keep_last, progress, block_size, method, problem, seed_list, tuple(grid))
         blocks = _blocks(P, H, S, d, block_size) if bufs is not None else [_Block(0, P, 0, H, 0, S, S, d)]
         if bufs is None:
             bufs = list(state)
@@ -702,16 +719,19 @@ def _run_in_place(kernel, rule, state, bufs, consts, tables, bound, be, P, N, S,
                   keep_last, progress, block_size, method, problem, seed_list, grid) -> Trajectory:
     """The numpy loop of the fused kernel: every step in place (:class:`~polyak.solvers.kernels.InPlaceStepper`),
     the records (distance, f, gradient norm) summed on each block right after its step."""
-    from .kernels import InPlaceStepper, NumbaStepper, numba_wanted
-
-    from .kernels import GridFused
+    from .kernels import GridFused, InPlaceStepper, NumbaStepper, TorchInPlaceStepper, numba_wanted
 
     blocks = _blocks(P, N // S, S, d, block_size)  # numpy steps, and record 0 on every path
-    lam = np.asarray(bound.data["lam"])  # (P, 1, d)
-    xs = None if (bound.x_star is None or not np.any(problem.x_star)) else np.asarray(bound.x_star)
-    grid_kernel = isinstance(kernel, GridFused)
-    kind_ = NumbaStepper if (grid_kernel or numba_wanted(P * N * d, bufs[0].dtype, steps)) else InPlaceStepper
-    stepper = kind_(kernel, bufs, blocks, lam, xs, bufs[0].dtype)
+    if be.name == "torch":
+        lam = bound.data["lam"]  # (P, 1, d) on the device
+        xs = None if (bound.x_star is None or not np.any(problem.x_star)) else bound.x_star
+        stepper = TorchInPlaceStepper(kernel, bufs, blocks, lam, xs, be)
+    else:
+        lam = np.asarray(bound.data["lam"])  # (P, 1, d)
+        xs = None if (bound.x_star is None or not np.any(problem.x_star)) else np.asarray(bound.x_star)
+        grid_kernel = isinstance(kernel, GridFused)
+        kind_ = NumbaStepper if (grid_kernel or numba_wanted(P * N * d, bufs[0].dtype, steps)) else InPlaceStepper
+        stepper = kind_(kernel, bufs, blocks, lam, xs, bufs[0].dtype)
     fields = type(state)
     n = kernel.n
     beta0 = state.beta
@@ -734,7 +754,7 @@ def _run_in_place(kernel, rule, state, bufs, consts, tables, bound, be, P, N, S,
         r = rec.r
         if staged:
             rows[0][r] = stage[0]
-            np.multiply(stage[1], 0.5, out=rows[1][r])
+            rows[1][r] = stage[1] * 0.5
             rows[2][r] = stage[2]
         rec.end_record(fields(*[bufs[c] for c in cur], beta))
         rec.end_finish()

@@ -96,9 +96,16 @@ def test_gpu_benchmark_small_runs_on_cpu(tmp_path):
     cases = {(c["case"], c["dtype"]): c for c in out["cases"]}
     assert set(cases) == {(c, d) for c in ("eigen", "dense") for d in ("float32", "float64")}
     # the engine and the bare loop computed the same iterates
-    assert cases["eigen", "float64"]["max_abs_diff_engine_vs_bare"] < 1e-12
-    assert cases["eigen", "float32"]["max_abs_diff_engine_vs_bare"] < 1e-4
+    # (kappa up to 1e4: heavy ball grows transiently, so rounding reaches ~1e-12 of |x0| in 50 steps)
+    assert cases["eigen", "float64"]["max_rel_diff_engine_vs_bare"] < 1e-11
+    # float32: the tuned heavy ball has a double eigenvalue (a Jordan block per coordinate), so a
+    # rounding of eps in its coefficients moves the iterates by ~sqrt(eps) per step: the fused path
+    # (T rounded once from float64) and the bare loop (alpha, beta rounded) differ at that level
+    assert cases["eigen", "float32"]["max_rel_diff_engine_vs_bare"] < 30 * float(np.finfo(np.float32).eps) ** 0.5
     e = cases["eigen", "float64"]
+    # the engine is the torch fused path, timed against the own step and recording every step
+    assert e["max_rel_diff_engine_vs_own_step"] < 1e-11 and "fused" in e["engine_path"]
+    assert e["own_step_s"] > 0 and e["record_every_step_s_scaled"] > 0
     assert e["bytes_per_step"] == 3 * e["runs"] * e["d"] * 8
     assert (tmp_path / "g.json").exists()
     assert mod.peak_bandwidth("NVIDIA H200") == 4.8e12 and mod.peak_bandwidth("NVIDIA H100 80GB HBM3") == 3.35e12
