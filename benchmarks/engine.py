@@ -28,6 +28,11 @@ and BLAS run on one thread so that CPU time is comparable. The load average is p
 Every ratio in the JSON's "ratios (CPU time)" is named ``X_over_Y`` (X's CPU time divided by Y's);
 "targets" says which ratio each target of issue 12 is about and whether it is met in this run.
 
+With ``--backend torch`` the engine is the torch backend's default (the in-place fused kernel)
+and the JSON's "torch" section adds, in the same process: the memory bound measured with
+``torch.add`` on the device, bare torch loops (out of place and in place), and the engine, the
+method's own step and recording every step against them (on CUDA in synchronised wall time).
+
 Usage: python benchmarks/engine.py [--quick] [--backend numpy|torch] [--device cuda] [--steps T]
 Writes a JSON summary to stdout; BENCHMARKS.md records the numbers with the machine.
 """
@@ -46,12 +51,18 @@ import numpy as np
 import polyak
 
 
+#: called after each timed call (torch.cuda.synchronize on a CUDA device: kernels run asynchronously)
+SYNC = [lambda: None]
+
+
 def best_of(fn, repeat=3):
     """(best CPU seconds, best wall seconds) of ``repeat`` calls (progress on stderr)."""
     cpu, wall = [], []
     for _ in range(repeat):
+        SYNC[0]()
         c0, w0 = time.process_time(), time.perf_counter()
         fn()
+        SYNC[0]()
         cpu.append(time.process_time() - c0)
         wall.append(time.perf_counter() - w0)
     print(f"  {getattr(fn, '__name__', 'fn')}: cpu {min(cpu):.3f} s, wall {min(wall):.3f} s", file=sys.stderr, flush=True)
@@ -169,6 +180,43 @@ def main() -> None:
     bandwidth = bytes_add / add_cpu
     t_bound = bytes_step / bandwidth * T
 
+    # (t) torch: the memory bound from a 3-array torch.add of the same arrays on the device, and bare
+    # torch loops of the same arithmetic (out of place, as a user writes it; in place, 2 kernels a step)
+    tb = None
+    if args.backend == "torch":
+        dev = args.device or "cpu"
+        cuda = str(dev).startswith("cuda")
+        if cuda:
+            SYNC[0] = torch.cuda.synchronize
+        clock = 1 if cuda else 0  # CUDA: wall time (the CPU only queues kernels); CPU: CPU time
+        ta, tb_, tc = (torch.as_tensor(a, device=dev) for a in (xa, ya, za))
+        t_tadd = best_of(lambda: [torch.add(ta, tb_, out=tc) for _ in range(50)], rep)
+        t_tadd = (t_tadd[0] / 50, t_tadd[1] / 50)
+        tbw = bytes_add / t_tadd[clock]
+        lam_t = torch.as_tensor(lam, device=dev)
+        x0_t = torch.as_tensor(x0, device=dev)
+        T00_t = 1 + beta - alpha * lam_t
+
+        def bare_torch():
+            x, xp = x0_t.clone(), x0_t.clone()
+            for _ in range(T):
+                g = lam_t * x
+                x, xp = x - alpha * g + beta * (x - xp), x
+            return x
+
+        def bare_torch_in_place():
+            x, xp = x0_t.clone(), x0_t.clone()
+            for _ in range(T):
+                xp.mul_(-beta).addcmul_(T00_t, x)
+                x, xp = xp, x
+            return x
+
+        t_bare_t = best_of(bare_torch, rep)
+        t_bare_ti = best_of(bare_torch_in_place, rep)
+        tb = {"clock": "wall (CUDA)" if cuda else "cpu", "add_GBps": tbw / 1e9,
+              "memory_bound_s": bytes_step / tbw * T, "bare_torch": t_bare_t, "bare_torch_in_place": t_bare_ti,
+              "i": clock}
+
     # (a) engine: the default (compiled kernel when numba is installed), then the numpy kernel
     from polyak.solvers import kernels
 
@@ -278,7 +326,7 @@ def main() -> None:
                           "numpy (in-place kernel; " + ("the run is below numba's size threshold)"
                                                         if kernels.importlib_find("numba") else
                                                         "numba not installed)")) if args.backend == "numpy" else
-                         f"{args.backend}: the method's own step",
+                         f"{args.backend}: the in-place fused kernel (kernels.TorchInPlaceStepper)",
         "how_to_read": ("CPU seconds of this process, best of --repeat; every ratio is X_over_Y = CPU(X) / CPU(Y); "
                         "memory_bound = bytes a heavy-ball step must move (x, x_prev, eigenvalues read; x written) "
                         "/ the bandwidth of np.add on arrays of the same size, times the steps; the targets of "
@@ -317,7 +365,32 @@ def main() -> None:
         "kernel_choice_over_memory_bound": {k: v / (t_bound / T * 1e3) for k, v in kern.items()},
         "backend": args.backend,
     }
+    if tb is not None:
+        i = tb["i"]
+        bound_t = tb["memory_bound_s"]
+        out["torch"] = {
+            "how_to_read": (f"{tb['clock']} seconds; memory bound = the same bytes per step at the bandwidth of "
+                            "torch.add on arrays of the same size on the same device; bare torch = the same arithmetic "
+                            "in a Python loop of torch ops (out of place; in place: x_prev.mul_(-beta).addcmul_(T00, x))"),
+            "add_GBps": tb["add_GBps"], "memory_bound_s": bound_t,
+            "seconds": {"engine": t_engine[i], "engine_record_every_step": t_engine_rec[i],
+                        "engine_own_step": t_own[i], "bare_torch": tb["bare_torch"][i],
+                        "bare_torch_in_place": tb["bare_torch_in_place"][i]},
+            "ratios": {"engine_over_torch_memory_bound": t_engine[i] / bound_t,
+                       "engine_record_every_step_over_engine": t_engine_rec[i] / t_engine[i],
+                       "engine_own_step_over_engine": t_own[i] / t_engine[i],
+                       "engine_own_step_over_torch_memory_bound": t_own[i] / bound_t,
+                       "engine_over_bare_torch": t_engine[i] / tb["bare_torch"][i],
+                       "engine_over_bare_torch_in_place": t_engine[i] / tb["bare_torch_in_place"][i],
+                       "bare_torch_in_place_over_torch_memory_bound": tb["bare_torch_in_place"][i] / bound_t,
+                       "user_method_over_torch_memory_bound": t_user[i] / bound_t,
+                       "grid_over_engine": t_grid[i] / t_engine[i]},
+        }
     r = out["ratios (CPU time)"]
+    if tb is not None:  # the targets against the bound measured with torch on the device
+        r = dict(r, engine_over_memory_bound=out["torch"]["ratios"]["engine_over_torch_memory_bound"],
+                 user_method_over_memory_bound=out["torch"]["ratios"]["user_method_over_torch_memory_bound"],
+                 engine_record_every_step_over_engine=out["torch"]["ratios"]["engine_record_every_step_over_engine"])
     out["targets"] = {
         "default simulate within 2x of the memory bound (engine_over_memory_bound <= 2)":
             r["engine_over_memory_bound"] <= 2.0,

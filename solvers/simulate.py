@@ -22,12 +22,13 @@ Blocks (CPU)
     engine's rule anyway). Numbers equal the unblocked run's (elementwise work is the same; a dense
     matrix product may round differently, ~1e-16 relative). On an accelerator there is one block.
 
-In place (numpy, the default where it applies)
+In place (numpy and torch, the default where it applies)
     A linear method with constant scalar hyperparameters on a noise-free eigenbasis quadratic is
     stepped with its per-coordinate iteration matrix, in place (:mod:`polyak.solvers.kernels`:
     numpy blocks of ``FUSED_BLOCK_SIZE`` elements, or one compiled numba pass per step when
-    ``polyak[fast]`` is installed), with the records (distance, f, gradient norm) summed on each
-    block right after its step: same iterates as the method's own step up to rounding (~1e-16
+    ``polyak[fast]`` is installed; torch: in-place/``out=`` torch calls on whole arrays, constant
+    grids included), with the records (distance, f, gradient norm) summed right after the step
+    (numpy: on each block): same iterates as the method's own step up to rounding (~1e-16
     relative per step, not bit for bit); ``fused=False`` runs the own step.
 
 Records
@@ -316,10 +317,10 @@ def simulate(
             matrix (:mod:`polyak.solvers.kernels`): fewer array operations per step, in place,
             the same iterates up to rounding (~1e-16 relative per step; tested to 1e-12 against
             the method's own step, a bare numpy loop and the eigen-decomposition closed form).
-            None (default): on the numpy backend wherever it applies (a linear method with
-            constant scalar hyperparameters, an eigenbasis quadratic without noise), the
-            method's own step elsewhere; True: required (ValueError when it does not apply; on
-            torch too); False: always the method's own step.
+            None (default): wherever it applies (a linear method with constant scalar
+            hyperparameters, an eigenbasis quadratic without noise; on torch also constant
+            grids; on numpy grids and schedules with numba), the method's own step elsewhere;
+            True: required (ValueError when it does not apply); False: always the method's own step.
 
     Returns:
         A :class:`Trajectory`.
