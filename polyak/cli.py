@@ -304,7 +304,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 @options("run")
 def _run_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--method", default=None, help="method name, see --list (default: none; required unless --list or --help-method)")
+    p.add_argument("--method", default=None, help="method name, see --list; or give it first: polyak run hb ... (default: none; required unless --list or --help-method)")
     p.add_argument("--problem", default="quadratic", help="problem name, see --list")
     p.add_argument("--steps", type=count, default=200, help="number of steps")
     p.add_argument("--seeds", type=count, default=1, help="number of seeds, runs seeds 0..S-1")

@@ -223,6 +223,11 @@ def run(args: argparse.Namespace) -> int:
     if args.list:
         print(list_text())
         return EXIT_OK
+    extra = list(args.extra or [])
+    if extra and not extra[0].startswith("-"):  # polyak run hb ...: the method as a positional, as in certify
+        if args.method is not None:
+            raise ValueError(f"method given twice: {extra[0]!r} and --method {args.method!r}")
+        args.method, args.extra = extra[0], extra[1:]
     if args.help_method is not None:
         name = args.method if args.help_method is True else args.help_method
         if name is None:

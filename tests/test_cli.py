@@ -330,3 +330,17 @@ def test_run_dtype_float32(capsys):
                        "--x0", "0.1", "--steps", "1", "--json", "--dtype", "float32")
     x32 = json.loads(out)["x_tail"][-1][0]
     assert x32 != 0.05 and abs(x32 - 0.05) < 1e-8  # float32 rounding of 0.05, not float64's
+
+
+def test_run_takes_the_method_as_its_first_argument_like_certify(capsys):
+    # `polyak run hb ...` is `polyak run --method hb ...` (same JSON report); the method given both
+    # ways, or a second positional, is a one-line usage error naming what is wrong
+    argv = ["--alpha", "0.02", "--beta", "0.6", "--dim", "4", "--steps", "30", "--json"]
+    code_p, out_p, _ = run(capsys, "run", "hb", *argv)
+    code_o, out_o, _ = run(capsys, "run", "--method", "hb", *argv)
+    assert code_p == code_o == 0
+    rep_p, rep_o = json.loads(out_p), json.loads(out_o)
+    assert rep_p["method"] == "hb" and rep_p["hyper"]["beta"] == 0.6
+    assert rep_p["final_dist"] == rep_o["final_dist"]
+    assert_usage_error(*run(capsys, "run", "hb", "--method", "gd"), needle="method given twice")
+    assert_usage_error(*run(capsys, "run", "hb", "nesterov"), needle="unexpected argument(s) nesterov")
