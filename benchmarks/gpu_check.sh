@@ -2,8 +2,9 @@
 # One-shot device check (issue 12; about 9 minutes at most: fits one 10-minute device call): the CUDA tests, the GPU benchmark, the engine benchmark on the
 # device and the full claims suite on CUDA, every output under $OUT (default ./gpu-results).
 # Run from the repository root on a machine with an NVIDIA GPU:  bash benchmarks/gpu_check.sh
-# Nothing is downloaded: it uses the python (and torch with CUDA) found on the machine, and installs
-# polyak from this checkout without dependencies (pip's --no-deps --no-build-isolation).
+# Nothing is downloaded: it uses the python (and torch with CUDA) found on the machine, installs the
+# wheels carried in ./.whl (benchmarks/gpu_wheels.sh fetches them beforehand: cvxpy, CLARABEL, SCS,
+# PEPit, which the device image lacks) and polyak from this checkout without dependencies.
 set -u
 OUT="${OUT:-$PWD/gpu-results}"
 mkdir -p "$OUT"
@@ -12,6 +13,11 @@ log() { echo "[$(date -u +%H:%M:%S)] $*" | tee -a "$OUT/log.txt"; }
 
 log "machine: $(uname -a)"
 nvidia-smi > "$OUT/nvidia-smi.txt" 2>&1 || log "nvidia-smi failed"
+if [ -d .whl ] && ls .whl/*.whl > /dev/null 2>&1; then  # carried wheels (benchmarks/gpu_wheels.sh)
+    "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl \
+        > "$OUT/wheels.txt" 2>&1 && export PYTHONPATH="/tmp/site${PYTHONPATH:+:$PYTHONPATH}" \
+        || log "installing the carried wheels failed (see wheels.txt)"
+fi
 "$PY" - > "$OUT/env.txt" 2>&1 <<'PYEOF'
 import sys, platform
 print(sys.version)
@@ -22,7 +28,7 @@ try:
         print(torch.cuda.get_device_name(0), torch.cuda.get_device_properties(0))
 except Exception as exc:  # report, do not stop
     print("torch import failed:", exc)
-for mod in ("numpy", "scipy", "sympy", "cvxpy", "pytest"):
+for mod in ("numpy", "scipy", "sympy", "cvxpy", "clarabel", "scs", "PEPit", "numba", "pytest"):
     try:
         m = __import__(mod); print(mod, m.__version__)
     except Exception as exc:
