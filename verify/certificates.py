@@ -105,7 +105,7 @@ import math
 import threading
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Optional, Sequence
 
 import numpy as np
@@ -136,6 +136,22 @@ class RateCertificate:
     ``quadratic_bound`` is the worst spectral radius over the quadratics of the class (a lower
     bound on any rate). ``alpha``, ``beta``, ``gamma`` are set for the named 3-parameter methods and
     from a Method's hyperparameters of these names (``None`` otherwise); ``hyper`` holds a Method's hyperparameters; ``shape`` is ``(n, m)``.
+
+    The Lyapunov function (``None`` unless ``certified``), at the certified ``rho = rate`` and in the
+    scale of the call (class S(mu, L), the gradients of ``f`` itself, not the normalised L = 1 problem)::
+
+        V_k = s_k' P s_k + sum_i lam[i] (f(y_k^i) - f*),    s_k = (xi_k - xi*, u_k),  u_k = (grad f(y_k^1), ...)
+
+    with ``||x_k - x*||^2 <= V_k`` and ``V_{k+1} <= rate^2 V_k`` for every f in S(mu, L).
+    ``system = (A, B, C, D)`` is the certified method (same scale); ``P`` is ``(n + m) x (n + m)``;
+    ``lam`` has ``m`` entries. ``multipliers`` holds the S-procedure multipliers (``nu`` for the
+    decrease, over the ordered pairs ``pairs`` of the points ``(y_k^1..m, y_{k+1}^1..m, x*)``,
+    numbered 0..2m; ``tau`` for the bound below, over ``pos_pairs`` of ``(y_k^1..m, x*)`` numbered
+    0..m-1 and 2m), each multiplying the inequality ``(1 - mu/L)(f_j - f_i + <g_j, x_i - x_j>) +
+    1/2 (|g_i - g_j|^2 / L + mu |x_i - x_j|^2 - 2 (mu/L) <g_i - g_j, x_i - x_j>) <= 0`` of the pair
+    (i, j). These arrays do not take part in ``==`` and are not in :meth:`to_dict` (the JSON reports
+    are unchanged); :func:`polyak.verify.certificate_check.check_certificate` checks them
+    independently (PEPit).
     """
 
     method: str
@@ -154,6 +170,10 @@ class RateCertificate:
     quadratic_bound: Optional[float] = None
     hyper: Optional[dict] = None
     shape: tuple = (2, 1)
+    P: Optional[np.ndarray] = field(default=None, compare=False, repr=False)
+    lam: Optional[np.ndarray] = field(default=None, compare=False, repr=False)
+    multipliers: Optional[dict] = field(default=None, compare=False, repr=False)
+    system: Optional[tuple] = field(default=None, compare=False, repr=False)
 
     def to_dict(self) -> dict:
         return {
@@ -694,8 +714,9 @@ def _cvxpy_solve(data: _LMIData, rho: float) -> tuple:
     return cache[key].solve(data, rho)
 
 
-def _feasible(data: _LMIData, rho: float, backend: str) -> tuple:
-    """Solve at rho; return ``(accepted, status)``: accepted only if ``optimal`` and the check passes."""
+def _feasible_solution(data: _LMIData, rho: float, backend: str) -> tuple:
+    """Solve at rho; return ``(accepted, status, (P, lam, nu, tau) or None)``: accepted only if
+    ``optimal`` and the a-posteriori check passes (normalised scale)."""
     attempts = len(_ATTEMPTS) if backend == "clarabel" else 1
     for attempt in range(attempts):
         if backend == "clarabel":
@@ -704,11 +725,31 @@ def _feasible(data: _LMIData, rho: float, backend: str) -> tuple:
             status, P, lam, nu, tau = _cvxpy_solve(data, rho)
         if status == "optimal":
             if data.check(rho, P, lam, nu, tau):
-                return True, status
+                return True, status, tuple(np.array(v, dtype=float) for v in (P, lam, nu, tau))
             status = "optimal_failed_check"
         elif status == "infeasible":
             break
-    return False, status
+    return False, status, None
+
+
+def _feasible(data: _LMIData, rho: float, backend: str) -> tuple:
+    """Solve at rho; return ``(accepted, status)``: accepted only if ``optimal`` and the check passes."""
+    ok, status, _ = _feasible_solution(data, rho, backend)
+    return ok, status
+
+
+def _user_scale(pt: _Point, data: _LMIData, sol: tuple) -> dict:
+    """The normalised solution (f / L in S(mu / L, 1), u / L) in the scale of the call.
+
+    With g = f / L: grad g = u / L, and every interpolation inequality of g is the one of f divided by
+    L. So V = s_n' P_n s_n + lam_n (g - g*) with s_n = (xi, u / L) is s' P s + lam (f - f*) with
+    P = T P_n T, T = diag(I_n, I_m / L), lam = lam_n / L; the multipliers divide by L likewise."""
+    P, lam, nu, tau = sol
+    n, m = pt.shape
+    T = np.concatenate([np.ones(n), np.full(m, 1.0 / pt.L)])
+    mult = {"nu": nu / pt.L, "tau": tau / pt.L, "pairs": list(data.pairs), "pos_pairs": list(data.pos_pairs)}
+    return dict(P=T[:, None] * P * T[None, :], lam=lam / pt.L, multipliers=mult,
+                system=tuple(np.array(M, dtype=float) for M in (pt.A, pt.B, pt.C, pt.D)))
 
 
 # ----------------------------------------------------------------------------------------
@@ -794,10 +835,19 @@ def _certify_point(pt: _Point, tol: float, backend: str, guess=None, step=None, 
         return RateCertificate(*args, None, False, "below_quadratic_lower_bound", (1.0, 1.0), 0,
                                time.perf_counter() - t0, **common)
     data = _LMIData(A, B, C, D, q)
-    hi, lo, hi_status, last, solves = _search(lambda r: _feasible(data, r, backend), lo, tol, guess, step)
+    accepted: dict = {}  # rho -> the accepted solution there (the search returns one of these rhos)
+
+    def feasible(r: float) -> tuple:
+        ok, st, sol = _feasible_solution(data, r, backend)
+        if ok:
+            accepted[r] = sol
+        return ok, st
+
+    hi, lo, hi_status, last, solves = _search(feasible, lo, tol, guess, step)
     certified = hi_status is not None and hi < 1.0  # rate 1 is not a linear rate
+    lyap = _user_scale(pt, data, accepted[hi]) if certified else {}
     return RateCertificate(*args, hi if certified else None, certified, hi_status if certified else last,
-                           (lo, hi), solves, time.perf_counter() - t0, **common)
+                           (lo, hi), solves, time.perf_counter() - t0, **common, **lyap)
 
 
 def _check_tol(tol: float) -> float:
