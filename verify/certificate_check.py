@@ -31,15 +31,26 @@ Both problems are homogeneous of degree 2 in the points, so each value is 0 when
 and positive (or +inf: the solve then does not end ``optimal``) when it fails; the interpolation
 conditions among the points of each problem (``y_k^i, y_{k+1}^i, x*``, resp. ``y_k^i, x*``) are
 necessary and sufficient for them to come from an f in S(mu, L) (taylor2017 Thm 4), so each PEP is
-exact for its claim. Both problems are solved with (P, lam) divided by ``s = max(1, max |P_ij|,
-max |lam_i|)`` (at the scale L = 1 below): the decrease value does not change (the claim is
-homogeneous in (P, lam)), the positivity value is divided by s; without it CLARABEL fails on
-Nesterov at kappa = 1000, where P's entries are ~1e4. The certificate passes when both values are
+exact for its claim. The positivity problem is solved with (P, lam) divided by ``s = max(1, max |P_ij|,
+max |lam_i|)`` (at the scale L = 1 below; its value is divided by s; without it CLARABEL fails on
+Nesterov at kappa = 1000, where P's entries are ~1e4). The PEP part passes when both values are
 ``<= tol`` (default 1e-6; a claimed rate lowered by 1e-3 gives a decrease value of about
 2 rho 1e-3 = 2e-3 where the certificate is tight).
 
+Resolution, measured: CLARABEL's accuracy on these PEPs is ~1e-6 in the value, so a claim a few
+1e-6 below the true rate can pass the PEPs (an AutoLyap certificate 2.7e-6 below the quadratic lower
+bound, with a one-step violation of 5.1e-6 at V = 1 on f = mu/2 x^2, got a decrease value of
+1.2e-6; tests/verify/test_certificates_autolyap.py). So both claims are also checked exactly on the
+quadratics f = c/2 x^2, c on a grid of [mu, L] (``grid`` points, endpoints included), by linear
+algebra (generalised eigenvalues; see :func:`_quadratics`), with tolerance ``qtol`` (default 1e-8;
+polyak's certificates have margins <= -5e-7 there on 80 random methods). Quadratics are only part
+of the class: this part is sharp but not sufficient; the PEPs are sufficient but resolve ~1e-6.
+If the decrease PEP does not end ``optimal`` it is solved again with (P, lam) / s, then with
+``sum_j ||d_j||^2 <= 1``, then ``sum_j ||d_j||^2 + sum_i ||g_i||^2 <= 1`` in place of ``V_k <= 1``
+(same sign of the value, other units); the first ``optimal`` value is reported.
+
 The PEP is solved at the scale L = 1 (f -> f / L: ``B, D`` times ``L``; ``P``'s gradient block times
-``L`` and the gradient-gradient block ``L^2``, ``lam`` times ``L``; the values of both problems are unchanged), because
+``L`` and the gradient-gradient block ``L^2``, ``lam`` times ``L``; the values are unchanged), because
 PEPit with CLARABEL returns wrong values on the raw scale at L = 1000 (see
 :func:`polyak.verify.pep.pep_with_pepit`). A PEP solve that does not end ``optimal`` fails the check.
 
@@ -71,7 +82,9 @@ class CertificateCheck:
 
     ``decrease`` and ``positivity`` are the optimal values of the two PEPs (``inf`` when the solve
     did not end ``optimal``, e.g. an unbounded problem); ``statuses`` the PEPit/cvxpy statuses;
-    ``passed`` is ``decrease <= tol and positivity <= tol``.
+    ``quadratic_decrease`` and ``quadratic_positivity`` the same two quantities on the quadratics of
+    the class (exact linear algebra on a grid of curvatures); ``passed`` is ``decrease <= tol and
+    positivity <= tol`` and both quadratic values ``<= qtol``.
     """
 
     passed: bool
@@ -80,6 +93,9 @@ class CertificateCheck:
     tol: float
     rho: float
     statuses: tuple
+    quadratic_decrease: float = math.nan
+    quadratic_positivity: float = math.nan
+    qtol: float = math.nan
 
 
 def _normalised(cert: Any) -> tuple:
@@ -175,7 +191,7 @@ def _solve(problem) -> tuple:
     return value, status
 
 
-def check_certificate(cert: Any, *, tol: float = 1e-6) -> CertificateCheck:
+def check_certificate(cert: Any, *, tol: float = 1e-6, qtol: float = 1e-8, grid: int = 201) -> CertificateCheck:
     """Check a certified :class:`~polyak.verify.certificates.RateCertificate` by two PEPit problems.
 
     Parameters
@@ -185,6 +201,10 @@ def check_certificate(cert: Any, *, tol: float = 1e-6) -> CertificateCheck:
         claimed rate is ``cert.rate`` (``dataclasses.replace`` a field to check another claim).
     tol : float
         Largest accepted optimal value of each PEP, in (0, 1).
+    qtol : float
+        Largest accepted value of each claim on the quadratics (linear algebra; sharper than the PEPs).
+    grid : int
+        Number of curvatures (endpoints mu and L included) of the quadratics checked.
 
     Returns
     -------
@@ -196,20 +216,34 @@ def check_certificate(cert: Any, *, tol: float = 1e-6) -> CertificateCheck:
         raise ValueError(f"tol must be a number in (0, 1); got {tol!r}") from None
     if not 0.0 < tol < 1.0:
         raise ValueError(f"tol must lie in (0, 1); got {tol}")
+    if not (isinstance(qtol, (int, float)) and 0.0 < qtol < 1.0):
+        raise ValueError(f"qtol must lie in (0, 1); got {qtol!r}")
+    if int(grid) != grid or grid < 2:
+        raise ValueError(f"grid must be an integer >= 2; got {grid!r}")
+    grid = int(grid)
     A, B, C, D, P, lam, q = _normalised(cert)
     rho = float(cert.rate)
     if not (math.isfinite(rho) and rho >= 0):
         raise ValueError(f"cert.rate must be a finite number >= 0; got {cert.rate!r}")
 
     sc = max(1.0, float(np.abs(P).max()), float(np.abs(lam).max()))
-    # decrease: max V_{k+1} - rho^2 V_k  s.t.  V_k <= 1 (the value is the same for (P, lam) / s: the
-    # claim is homogeneous; the scaled problem is the better conditioned one)
-    problem, d, g, f, d1, g1, f1, fs = _build(A, B, C, D, q)
-    V0 = _V(P / sc, lam / sc, d + g, f, fs)
-    V1 = _V(P / sc, lam / sc, d1 + g1, f1, fs)
-    problem.set_initial_condition(V0 <= 1)
-    problem.set_performance_metric(V1 - rho * rho * V0)
-    dec, st_dec = _solve(problem)
+    # decrease: max V_{k+1} - rho^2 V_k  s.t.  V_k <= 1; if that solve does not end optimal, the same
+    # with (P, lam) / s (the same value: the claim is homogeneous in (P, lam)), then with the states
+    # normalised instead (same sign, other units): the value of the first solve that ends optimal
+    attempts = ((1.0, "V"), (sc, "V"), (sc, "d"), (sc, "dg"))
+    for scale, norm_kind in attempts:
+        problem, d, g, f, d1, g1, f1, fs = _build(A, B, C, D, q)
+        V0 = _V(P / scale, lam / scale, d + g, f, fs)
+        V1 = _V(P / scale, lam / scale, d1 + g1, f1, fs)
+        if norm_kind == "V":
+            problem.set_initial_condition(V0 <= 1)
+        else:
+            pts = d + g if norm_kind == "dg" else d
+            problem.set_initial_condition(_combination([1.0] * len(pts), [v ** 2 for v in pts]) <= 1)
+        problem.set_performance_metric(V1 - rho * rho * V0)
+        dec, st_dec = _solve(problem)
+        if st_dec == "optimal":
+            break
 
     # positivity: max (||x_k - x*||^2 - V_k) / s  s.t.  sum_j ||d_j||^2 <= 1, s the scale of (P, lam)
     # (without 1/s CLARABEL fails on Nesterov at kappa = 1000, where P's entries are ~1e4)
@@ -219,5 +253,38 @@ def check_certificate(cert: Any, *, tol: float = 1e-6) -> CertificateCheck:
     problem.set_initial_condition(norm <= 1)
     problem.set_performance_metric((1.0 / sc) * d[0] ** 2 - V0)
     pos, st_pos = _solve(problem)
-    return CertificateCheck(bool(dec <= tol and pos <= tol), dec, pos, tol, rho, (st_dec, st_pos))
+    qdec, qpos = _quadratics(A, B, C, D, P, lam, q, rho, grid)
+    passed = dec <= tol and pos <= tol and qdec <= qtol and qpos <= qtol
+    return CertificateCheck(bool(passed), dec, pos, tol, rho, (st_dec, st_pos), qdec, qpos, qtol)
+
+
+def _quadratics(A, B, C, D, P, lam, q, rho, grid):
+    """The two claims on the quadratics f = lam_q / 2 x^2, lam_q on a grid of [q, 1] (normalised scale),
+    by linear algebra: there u = lam_q y, y = K xi with K = (I - lam_q D)^-1 C, the step is
+    T = A + lam_q B K, and V = xi' M xi with M = E' P E + sum_i lam_i (lam_q / 2) K_i' K_i, E = (I; lam_q K).
+    Returns (max over the grid of max_{V <= 1} V(T xi) - rho^2 V(xi), i.e. the largest generalised
+    eigenvalue of (T' M T, M) minus rho^2 (+inf if M is not positive definite and some xi with V = 0
+    grows), max over the grid of max_{|xi| <= 1} |x|^2 - V(xi), i.e. lambda_max(e_0 e_0' - M))."""
+    import scipy.linalg
+
+    n, m = B.shape
+    e0 = np.zeros((n, n))
+    e0[0, 0] = 1.0
+    qdec = qpos = -math.inf
+    for lq in np.linspace(q, 1.0, grid):
+        K = np.linalg.solve(np.eye(m) - lq * D, C)
+        T = A + lq * B @ K
+        E = np.vstack([np.eye(n), lq * K])
+        M = E.T @ P @ E + sum(lam[i] * (lq / 2) * np.outer(K[i], K[i]) for i in range(m))
+        M = 0.5 * (M + M.T)
+        N = T.T @ M @ T
+        N = 0.5 * (N + N.T)
+        qpos = max(qpos, float(np.linalg.eigvalsh(e0 - M).max()))
+        w = np.linalg.eigvalsh(M)
+        if w.min() > 1e-12 * max(1.0, w.max()):
+            qdec = max(qdec, float(scipy.linalg.eigh(N, M, eigvals_only=True).max()) - rho * rho)
+        else:
+            top = float(np.linalg.eigvalsh(N - rho * rho * M).max())
+            qdec = max(qdec, math.inf if top > 1e-12 * max(1.0, w.max()) else top / max(1.0, w.max()))
+    return qdec, qpos
 

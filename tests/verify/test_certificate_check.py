@@ -178,19 +178,52 @@ def test_pep_check_rejects_perturbed_lyapunov_functions():
 
 
 def test_pep_check_reports_an_unbounded_problem_as_failed():
-    """V = -s's: V_k <= 1 holds everywhere, so the decrease PEP is unbounded: not optimal, not passed."""
+    """V = -s's: V_k <= 1 holds everywhere, so the decrease PEP with V_k <= 1 is unbounded; the check
+    falls back to a state normalisation and still finds the violation. A PEP without any normalisation
+    (unbounded) is reported as +inf with a non-optimal status by the guard itself."""
+    from PEPit import PEP
+    from PEPit.functions import SmoothStronglyConvexFunction
+
+    from polyak.verify import certificate_check as cc
+
     c = certify_rate("gd", 1.0, 10.0, 0.1)
     r = check_certificate(dataclasses.replace(c, P=-np.eye(c.P.shape[0]), lam=0 * c.lam))
-    assert not r.passed and r.decrease == math.inf and r.statuses[0] != "optimal", r
+    assert not r.passed and r.decrease > 0.1 and r.quadratic_decrease == math.inf, r
+    problem = PEP()
+    func = problem.declare_function(SmoothStronglyConvexFunction, mu=0.1, L=1.0)
+    xs = func.stationary_point()
+    x0 = problem.set_initial_point()
+    problem.set_performance_metric((x0 - xs) ** 2)  # no initial condition: unbounded
+    value, status = cc._solve(problem)
+    assert value == math.inf and status != "optimal", (value, status)
 
 
 def test_pep_check_bad_input():
     c = certify_rate("gd", 1.0, 10.0, 0.1)
     with pytest.raises(ValueError, match="tol"):
         check_certificate(c, tol=0.0)
+    with pytest.raises(ValueError, match="qtol"):
+        check_certificate(c, qtol=2.0)
+    with pytest.raises(ValueError, match="grid"):
+        check_certificate(c, grid=1)
     with pytest.raises(ValueError, match="certified"):
         check_certificate(certify_rate("hb", 1.0, 100.0))
     with pytest.raises(ValueError, match="cert.P"):
         check_certificate(dataclasses.replace(c, P=np.eye(5)))
     with pytest.raises(ValueError, match="cert.rate"):
         check_certificate(dataclasses.replace(c, rate=float("nan")))
+
+
+def test_quadratic_part_rejects_a_claim_just_below_the_quadratic_bound():
+    """The triple momentum method certifies at its quadratic worst case 1 - 1/sqrt(kappa): the same
+    (P, lam) claimed at 3e-6 below it must fail (no rate below a quadratic's spectral radius exists),
+    and the exact quadratic part sees it even where the PEPs' ~1e-6 resolution might not."""
+    kappa = 10.0
+    sq = 1 / math.sqrt(kappa)
+    a, b, g = (2 - sq) / kappa, (1 - sq) ** 2 / (1 + sq), (1 - sq) ** 2 / ((2 - sq) * (1 + sq))
+    c = certify_rate(family(a, b, g), 1.0, kappa)
+    ok = check_certificate(c)
+    assert ok.passed and ok.quadratic_decrease <= 1e-8, ok
+    exact = 1 - sq
+    bad = check_certificate(dataclasses.replace(c, rate=exact - 3e-6))
+    assert not bad.passed and bad.quadratic_decrease > 1e-6, bad
