@@ -69,6 +69,8 @@ def test_certify_guide_numbers(outputs):
     assert quad - 1e-6 <= float(rate) <= 0.9
     assert out[1] == "(True, 'optimal')"
     assert float(out[2]) == pytest.approx(0.9 ** 10, rel=1e-4)  # GD, alpha = 1/L: (1 - mu/L)^(2N), tight
+    # the Lyapunov function of Nesterov's certificate passes the PEPit check, and fails it at rate - 1e-3
+    assert out[3:5] == ["True", "False"]
 
 
 def test_own_method_guide_numbers(outputs):
