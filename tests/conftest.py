@@ -14,6 +14,9 @@ except ImportError:  # pragma: no cover
     pass
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+# the tests build every derivation (they test the builders), not a copy from the disk cache;
+# tests/theory/test_derivation_cache.py tests the cache in a temporary folder
+os.environ.setdefault("POLYAK_DERIVATION_CACHE", "0")
 
 
 @pytest.fixture

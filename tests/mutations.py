@@ -310,4 +310,12 @@ FAULTS: tuple[Fault, ...] = (
                "tests/papers_methods/test_torch_optim_foreach.py::test_foreach_path_matches_the_loop_and_the_engine_at_random_hyperparameters",),
         why="AdaptiveHB's compiled reduction forgets to keep g_k for the next step (the secant then uses a stale gradient)",
     ),
+    Fault(
+        id="derivation-cache-evaluates-on-load",
+        file="theory/derivation.py",
+        old="            if isinstance(obj, _KEEP_AS_BUILT):",
+        new="            if False:",
+        tests=("tests/theory/test_derivation_cache.py::test_loaded_records_equal_fresh_builds_symbolically",),
+        why="the derivation cache pickles sympy's way: the domain's mu > 0 comes back as True (mu <= 0 accepted)",
+    ),
 )
