@@ -12,7 +12,9 @@ Printed for each case, in one process:
     peak memory bandwidth (table below, by device name) and to a measured copy bandwidth
     (``y.copy_(x)`` on an array of the state's size);
   * the ratio to a bare torch loop of the same arithmetic on the same device (no records);
-  * the engine's path: ``simulate``'s default on torch, the in-place fused kernel (a grid of
+  * the engine's path: ``simulate``'s default on torch, on CUDA with triton the ``torch.compile``d
+    fused step (one kernel a step; then also timed: the eager in-place kernels), else the eager
+    in-place fused kernels (a grid of
     step sizes: ``T00 = 1 + beta - alpha lambda`` materialised once per run, then
     ``x_prev.mul_(-beta).addcmul_(T00, x)``: 2 kernels, 6 array passes against the bound's 3, so
     eager torch is at best 2x of the bound on a grid), against the method's own step
@@ -88,16 +90,27 @@ def eigen_case(torch, device, dtype, instances, grid, d, steps, chunk, own=True,
     kappas = np.linspace(10.0, 1e4, instances)
     scales = np.linspace(0.5, 1.0, grid)  # step-size grid: fractions of each instance's alpha*
     dt = getattr(torch, dtype)
-    t_engine = t_bare = t_own = t_rec = 0.0
+    t_engine = t_bare = t_own = t_rec = t_eager = 0.0
     worst = worst_own = 0.0
+    from polyak.solvers import kernels
+
+    compiled = kernels.torch_compile_wanted(device)  # CUDA with triton: the torch.compile'd step
     for c0 in range(0, instances, chunk):
         ks = kappas[c0 : c0 + chunk]
         problem = polyak.make_problem("quadratic", mu=1.0, L=ks, dim=d, seed=0)
         a, b = hb_params(ks)
         method = polyak.make_method("hb", alpha=a[:, None] * scales[None, :], beta=b[:, None] + 0 * scales[None, :])
-        t, tr = timed(torch, device, lambda: polyak.simulate(method, problem, steps, record_every=steps,
-                                                              per_problem=True, backend="torch", device=device,
-                                                              dtype=dtype))
+        run = lambda: polyak.simulate(method, problem, steps, record_every=steps, per_problem=True,  # noqa: E731
+                                      backend="torch", device=device, dtype=dtype)
+        if compiled:  # compile outside the timing (both graphs: a step without and one with records)
+            polyak.simulate(method, problem, 2, record_every=2, per_problem=True, backend="torch", device=device,
+                            dtype=dtype)
+        t, tr = timed(torch, device, run)
+        if compiled:  # the eager in-place kernels on the same chunk
+            kernels.USE_TORCH_COMPILE = False
+            t_e, _ = timed(torch, device, run)
+            kernels.USE_TORCH_COMPILE = "auto"
+            t_eager += t_e
         t_engine += t
         # the method's own step (fused=False: the general loop, several kernels and temporaries per step)
         if own:
@@ -136,10 +149,14 @@ def eigen_case(torch, device, dtype, instances, grid, d, steps, chunk, own=True,
     elem = 4 if dtype == "float32" else 8
     bytes_step = 3 * runs * d * elem
     out = {"runs": runs, "d": d, "steps": steps, "dtype": dtype, "chunk_instances": chunk,
-           "engine_path": "torch in-place fused (TorchInPlaceStepper, per-run coefficients: TorchGridKernel)",
+           "engine_path": ("torch fused, compiled (TorchCompiledStepper, torch.compile)" if compiled else
+                           "torch in-place fused (TorchInPlaceStepper, per-run coefficients: TorchGridKernel)"),
            "engine_s": t_engine, "bare_torch_s": t_bare, "bytes_per_step": bytes_step,
            "engine_GBps": bytes_step * steps / t_engine / 1e9, "bare_GBps": bytes_step * steps / t_bare / 1e9,
            "engine_over_bare": t_engine / t_bare, "max_rel_diff_engine_vs_bare": worst}
+    if compiled:
+        out.update(eager_fused_s=t_eager, eager_fused_over_engine=t_eager / t_engine,
+                   eager_fused_GBps=bytes_step * steps / t_eager / 1e9)
     if own:
         out.update(own_step_s=t_own, own_step_over_engine=t_own / t_engine, max_rel_diff_engine_vs_own_step=worst_own)
     if rec:
@@ -215,6 +232,8 @@ def main(argv=None) -> dict:
         line = (f"{c['case']:6s} {c['dtype']}: {c['runs']} runs x d={c['d']} x {c['steps']} steps: "
                 f"engine {c['engine_s']:.3f} s, {c['bytes_per_step'] / 1e6:.1f} MB/step, {c['engine_GBps']:.1f} GB/s")
         if c["case"] == "eigen":
+            if "eager_fused_s" in c:
+                line += f"; eager fused {c['eager_fused_s']:.3f} s ({c['eager_fused_over_engine']:.2f}x the compiled)"
             if "own_step_s" in c:
                 line += f"; own step {c['own_step_s']:.3f} s (own/engine {c['own_step_over_engine']:.2f}x)"
             if "record_every_step_over_engine" in c:

@@ -484,8 +484,10 @@ class TorchInPlaceStepper(InPlaceStepper):
         self.n = kernel.n
         P, N, d = bufs[0].shape
         self.stage = torch.zeros((3, P, N), dtype=bufs[0].dtype, device=bufs[0].device)
-        big = max(int(np.prod(b.shape4[:3])) for b in blocks) * d
-        self.scratch = [torch.empty(big, dtype=bufs[0].dtype, device=bufs[0].device) for _ in range(4 + self.n)]
+        # scratch tensors of one block's size, allocated when a program first needs one (on a device a
+        # block is the whole batch: only e and g for the records, and a row that reads its own target)
+        self._big = max(int(np.prod(b.shape4[:3])) for b in blocks) * d
+        self.scratch: dict = {}
         self.P, self.N, self.d = P, N, d
         self.lam, self.x_star = lam, x_star
         self._progs, self._rec_progs = {}, {}
@@ -503,7 +505,10 @@ class TorchInPlaceStepper(InPlaceStepper):
 
     def _scr(self, i: int, b: Any) -> Any:
         shape = (b.p1 - b.p0, b.n.stop - b.n.start, self.d)
-        return self.scratch[i][: int(np.prod(shape))].view(shape)
+        buf = self.scratch.get(i)
+        if buf is None:
+            buf = self.scratch[i] = self.torch.empty(self._big, dtype=self.bufs[0].dtype, device=self.bufs[0].device)
+        return buf[: int(np.prod(shape))].view(shape)
 
     def _block_prog(self, b: Any, cur: tuple, jobs: list) -> list:
         from functools import partial
@@ -598,6 +603,166 @@ class TorchInPlaceStepper(InPlaceStepper):
         for rprog in self.record_prog(cur[0]):
             for fn in rprog:
                 fn()
+
+
+#: torch.compile of the fused step (one generated kernel a step: the row sums, the affine part and,
+#: when recording, the three record sums fused; inductor's triton kernels on CUDA, C++ on the CPU).
+#: "auto": on a CUDA device when triton is installed; True: always (the CPU needs a C++ compiler;
+#: the tests use it there); False: never (the eager in-place kernels). POLYAK_TORCH_COMPILE=0 sets False,
+#: POLYAK_TORCH_COMPILE=1 True.
+USE_TORCH_COMPILE: Any = "auto"
+_TORCH_COMPILED: dict = {}
+_WARM: set = set()  # compiled step functions already called once (compiled)
+
+
+def torch_compile_wanted(device: str) -> bool:
+    """Whether ``simulate`` steps a torch fused run on ``device`` with :class:`TorchCompiledStepper`."""
+    import os
+
+    mode = USE_TORCH_COMPILE
+    env = os.environ.get("POLYAK_TORCH_COMPILE", "").strip()
+    if env in ("0", "false", "False", "no"):
+        mode = False
+    elif env in ("1", "true", "True", "yes"):
+        mode = True
+    if mode is False:
+        return False
+    if mode is True:
+        return True
+    return str(device).startswith("cuda") and importlib_find("triton")
+
+
+def _compiled_step(spec: tuple) -> Any:
+    """The compiled step for a structure ``spec`` = (rows, record, x_src, has_xs): ``rows`` a tuple of
+    (target field, ((field, kind), ...), affine) per computed row, kind "one", "neg" or "coef" (the
+    coefficients are arguments: one compile serves every hyperparameter value); cached per process."""
+    hit = _TORCH_COMPILED.get(spec)
+    if hit is not None:
+        return hit
+    import torch
+
+    rows, record, x_src, has_xs = spec
+
+    def step(fields, coefs, lam, xs):
+        vals = []
+        c = 0
+        for _target, terms, aff in rows:
+            acc = None
+            for j, kind in terms:
+                if kind == "one":
+                    t = fields[j]
+                elif kind == "neg":
+                    t = -fields[j]
+                else:
+                    t = coefs[c] * fields[j]
+                    c += 1
+                acc = t if acc is None else acc + t
+            if acc is None:
+                acc = fields[0] * 0.0
+            if aff:
+                acc = acc + coefs[c]
+                c += 1
+            vals.append(acc)
+        for (target, _terms, _aff), v in zip(rows, vals):  # every read done: write the targets
+            fields[target].copy_(v)
+        if not record:
+            return None
+        kind, idx = x_src
+        x = vals[idx] if kind == "computed" else fields[idx]
+        e = x - xs if has_xs else x
+        g = lam * e
+        return torch.stack([(e * e).sum(-1), (e * g).sum(-1), (g * g).sum(-1)])
+
+    # a code object of its own per structure: dynamo caches (and counts recompiles) per code object;
+    # shapes are dynamic after a first recompile, so problem sizes do not add compiles without bound
+    import types
+
+    code = step.__code__.replace(co_name=f"polyak_fused_step_{len(_TORCH_COMPILED)}")
+    fresh = types.FunctionType(code, step.__globals__, code.co_name, step.__defaults__, step.__closure__)
+    fn = torch.compile(fresh, dynamic=None, fullgraph=True)
+    _TORCH_COMPILED[spec] = fn
+    return fn
+
+
+class TorchCompiledStepper(TorchInPlaceStepper):
+    """:class:`TorchInPlaceStepper`'s buffer plan with the step as one ``torch.compile``d function
+    (see ``USE_TORCH_COMPILE``): the new rows are computed from the old fields and written into
+    their target buffers inside the compiled graph (inductor fuses the arithmetic and the writes
+    into one kernel: a heavy-ball step reads x, x_prev, T00 and writes x_prev once, the bound's
+    traffic), the record sums too when recording. Structures where a target buffer holds two
+    fields or a row needs an extra buffer fall back to the eager programs (``compiled`` False)."""
+
+    def __init__(self, kernel: Any, bufs: list, blocks: list, lam: Any, x_star: Any, be: Any) -> None:
+        super().__init__(kernel, bufs, blocks[:1] if len(blocks) == 1 else blocks, lam, x_star, be)
+        self._calls: dict = {}
+        self.compiled = len(blocks) == 1
+
+    def _call(self, cur: tuple, record: bool) -> Any:
+        key = (cur, record)
+        hit = self._calls.get(key)
+        if hit is not None:
+            return hit
+        torch = self.torch
+        new, _ = self.plan(cur)
+        k = self.kernel
+        dt, dev = self.bufs[0].dtype, self.bufs[0].device
+        computed = [i for i in range(self.n) if k.passthrough[i] is None]
+        rows, coefs = [], []
+        ok = True
+        for i in computed:
+            owners = [j for j in range(self.n) if cur[j] == new[i]]
+            if len(owners) != 1:
+                ok = False
+                break
+            terms = []
+            for t, j in k.rows[i]:
+                if isinstance(t, float) and t == 1.0:
+                    terms.append((j, "one"))
+                elif isinstance(t, float) and t == -1.0:
+                    terms.append((j, "neg"))
+                else:
+                    terms.append((j, "coef"))
+                    coefs.append(t if not isinstance(t, float) else torch.tensor(t, dtype=dt, device=dev))
+            aff = k.affine[i] is not None
+            if aff:
+                coefs.append(k.affine[i])
+            rows.append((owners[0], tuple(terms), aff))
+        if not ok:
+            out = None
+        else:
+            x_src = ("computed", computed.index(0)) if 0 in computed else ("state", k.passthrough[0])
+            spec = (tuple(rows), record, x_src, self.x_star is not None)
+            out = (new, _compiled_step(spec), tuple(coefs))
+        self._calls[key] = out
+        return out
+
+    def step(self, cur: tuple, record: bool, into: Any = None, k: int = 0) -> tuple:
+        hit = self._call(cur, record) if self.compiled else None
+        if hit is None:
+            return super().step(cur, record, into, k)
+        new, fn, coefs = hit
+        fields = tuple(self.bufs[cur[j]] for j in range(self.n))
+        xs = self.x_star if self.x_star is not None else self.lam
+        if fn in _WARM:
+            res = fn(fields, coefs, self.lam, xs)
+        else:  # the first call compiles: torch's own internals warn (DeprecationWarning) on the way
+            import warnings
+
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", DeprecationWarning)
+                    res = fn(fields, coefs, self.lam, xs)
+            except Exception as exc:  # compiling failed (no compiler, a dynamo limit): before any write
+                warnings.warn(f"torch.compile of the fused step failed ({type(exc).__name__}: "
+                              f"{str(exc).splitlines()[0] if str(exc) else ''}); the eager in-place kernels run "
+                              f"instead (kernels.USE_TORCH_COMPILE = False silences this)", RuntimeWarning,
+                              stacklevel=2)
+                self.compiled = False
+                return super().step(cur, record, into, k)
+            _WARM.add(fn)
+        if record:
+            self.stage.copy_(res)
+        return new
 
 
 def _rounded_kernel(kernel: Any, dtype: Any, torch: Any) -> Any:

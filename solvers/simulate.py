@@ -628,7 +628,7 @@ class _Recorder:
         ref = be.sqrt(row)
         row[...] = ref
         if r == 0:
-            self.ref0 = be.maximum(ref, 1.0)
+            self.ref0 = ref.clip(min=1.0)  # (numpy and torch: no scalar tensor copied to the device)
             self.alive = be.isfinite(ref)
         bad = ~be.isfinite(ref) | (ref > self.divergence * self.ref0)
         newly = bad & self.alive
@@ -637,7 +637,8 @@ class _Recorder:
             if self.x_keep is None:
                 self.x_keep = be.empty((self.P, self.N, self.d))
             self.x_keep[...] = be.where(newly[..., None], x, self.x_keep)
-            self.diverged_at[...] = be.where(newly, be.asint(k), self.diverged_at)
+            # the step as a device fill (be.asint would copy a host scalar to the device at every record)
+            self.diverged_at[...] = be.where(newly, be.full(tuple(newly.shape), k, "int64"), self.diverged_at)
             self.alive = self.alive & ~bad
             self.any_dead = True
         beta = state.beta
@@ -720,13 +721,15 @@ def _run_in_place(kernel, rule, state, bufs, consts, tables, bound, be, P, N, S,
                   keep_last, progress, block_size, method, problem, seed_list, grid) -> Trajectory:
     """The numpy loop of the fused kernel: every step in place (:class:`~polyak.solvers.kernels.InPlaceStepper`),
     the records (distance, f, gradient norm) summed on each block right after its step."""
-    from .kernels import GridFused, InPlaceStepper, NumbaStepper, TorchInPlaceStepper, numba_wanted
+    from .kernels import (GridFused, InPlaceStepper, NumbaStepper, TorchCompiledStepper, TorchInPlaceStepper,
+                          numba_wanted, torch_compile_wanted)
 
     blocks = _blocks(P, N // S, S, d, block_size)  # numpy steps, and record 0 on every path
     if be.name == "torch":
         lam = bound.data["lam"]  # (P, 1, d) on the device
         xs = None if (bound.x_star is None or not np.any(problem.x_star)) else bound.x_star
-        stepper = TorchInPlaceStepper(kernel, bufs, blocks, lam, xs, be)
+        compiled = len(blocks) == 1 and torch_compile_wanted(be.device)
+        stepper = (TorchCompiledStepper if compiled else TorchInPlaceStepper)(kernel, bufs, blocks, lam, xs, be)
     else:
         lam = np.asarray(bound.data["lam"])  # (P, 1, d)
         xs = None if (bound.x_star is None or not np.any(problem.x_star)) else np.asarray(bound.x_star)

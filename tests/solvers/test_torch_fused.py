@@ -269,7 +269,8 @@ def test_torch_fused_blocks_change_speed_not_numbers(used):
 
 @pytest.mark.gpu
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_cuda_fused_step_loop_does_not_synchronise(dtype, monkeypatch):
+@pytest.mark.parametrize("compile_mode", [False, "auto"], ids=["eager", "compiled-if-triton"])
+def test_cuda_fused_step_loop_does_not_synchronise(dtype, compile_mode, monkeypatch):
     """On CUDA: the fused default equals numpy's (float64: 1e-12; float32: steps x eps), and the
     step loop (stepper steps, per-record bookkeeping) runs under torch.cuda.set_sync_debug_mode("error")."""
     if not torch.cuda.is_available():
@@ -292,8 +293,11 @@ def test_cuda_fused_step_loop_does_not_synchronise(dtype, monkeypatch):
                 torch.cuda.set_sync_debug_mode(0)
         return run
 
+    monkeypatch.setattr(kernels, "USE_TORCH_COMPILE", compile_mode)
     p = polyak.make_problem("quadratic", mu=1.0, L=[10.0, 100.0], dim=64, x_star="random", seed=3)
     m = polyak.make_method("hb", alpha=[0.005, 0.02, 0.05], beta=0.5)  # the last one diverges on L = 100
+    # compile (if it does) outside the guard: triton's first launch and autotuning synchronise
+    polyak.simulate(m, p, 3, seeds=2, record_every=1, backend="torch", device="cuda", dtype=dtype)
     with monkeypatch.context() as mp:
         mp.setattr(kernels.TorchInPlaceStepper, "step", guarded(real_step, True))
         mp.setattr(sim._Recorder, "end_record", guarded(real_end))
@@ -305,3 +309,110 @@ def test_cuda_fused_step_loop_does_not_synchronise(dtype, monkeypatch):
     tol = 1e-12 if dtype == "float64" else 200 * float(np.finfo(np.float32).eps)
     fin = np.isfinite(tn.dist)
     np.testing.assert_allclose(tc.dist[fin], tn.dist[fin], rtol=tol, atol=tol * tn.dist[0].max())
+
+
+# -- the compiled step (torch.compile; on CUDA with triton by default, tested here on the CPU) ------
+def _compiled_calls(monkeypatch):
+    """Counts calls of the compiled step functions (and forces the compiled path)."""
+    monkeypatch.setattr(kernels, "USE_TORCH_COMPILE", True)
+    n = {"calls": 0, "built": 0}
+    real = kernels._compiled_step
+
+    def counting(spec):
+        fn = real(spec)
+        n["built"] += 1
+
+        def call(*a, **k):
+            n["calls"] += 1
+            return fn(*a, **k)
+
+        return call
+
+    monkeypatch.setattr(kernels, "_compiled_step", counting)
+    return n
+
+
+def test_when_the_compiled_step_is_used(monkeypatch):
+    monkeypatch.delenv("POLYAK_TORCH_COMPILE", raising=False)
+    monkeypatch.setattr(kernels, "USE_TORCH_COMPILE", "auto")
+    assert not kernels.torch_compile_wanted("cpu")  # auto: CUDA with triton only
+    assert kernels.torch_compile_wanted("cuda") == kernels.importlib_find("triton")
+    monkeypatch.setattr(kernels, "USE_TORCH_COMPILE", True)
+    assert kernels.torch_compile_wanted("cpu")
+    monkeypatch.setenv("POLYAK_TORCH_COMPILE", "0")
+    assert not kernels.torch_compile_wanted("cuda")
+    monkeypatch.setattr(kernels, "USE_TORCH_COMPILE", False)
+    monkeypatch.setenv("POLYAK_TORCH_COMPILE", "1")
+    assert kernels.torch_compile_wanted("cpu")
+
+
+def test_compiled_step_equals_the_own_step(monkeypatch):
+    """torch.compile (inductor, CPU here): one compile per structure and record mode, serving every
+    hyperparameter value; the own step's iterates and records to 1e-12, x* != 0."""
+    pytest.importorskip("torch._inductor")
+    import shutil
+
+    if shutil.which("g++") is None and shutil.which("gcc") is None:
+        pytest.skip("inductor on the CPU needs a C++ compiler")
+    n = _compiled_calls(monkeypatch)
+    p = _problem("random")
+    rng = np.random.default_rng(12)
+    for every in (1, 9):
+        m = _random_method("hb", rng)
+        own = polyak.simulate(m, p, 60, seeds=2, record_every=every, keep_last=2, fused=False, **TORCH)
+        before = n["calls"]
+        tr = polyak.simulate(m, p, 60, seeds=2, record_every=every, keep_last=2, **TORCH)
+        assert n["calls"] - before == 60  # every step compiled
+        _close(tr, own, 1e-12)
+        np.testing.assert_array_equal(tr.beta, own.beta)
+    # a structure whose target buffer holds two fields falls back to the eager programs
+    @polyak.linear_method(a=0.01, register=False)
+    def duplicates(x, y, z, grad, *, a):
+        return x - a * grad(x) + 0.2 * (y - z), x, x
+
+    before = n["calls"]
+    _close(polyak.simulate(duplicates(), p, 30, keep_last=2, **TORCH),
+           polyak.simulate(duplicates(), p, 30, keep_last=2, fused=False, **TORCH), 1e-12)
+    assert n["calls"] - before <= 1  # (the first step, while every field still has its own buffer)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_compiled_step_other_structures_and_float32(dtype, monkeypatch):
+    n = _compiled_calls(monkeypatch)
+    p = _problem("random")
+    rng = np.random.default_rng(13)
+    cases = [_random_method(name, rng) for name in ("nesterov", "gd", "tmm")]
+    cases.append(polyak.make_method("hb", alpha=[0.005, 0.01, 0.02], beta=0.5))
+    eager = {}
+    for m in cases:
+        own = polyak.simulate(m, p, 50, seeds=2, record_every=5, keep_last=2, fused=False, dtype=dtype, **TORCH)
+        tr = polyak.simulate(m, p, 50, seeds=2, record_every=5, keep_last=2, dtype=dtype, **TORCH)
+        if dtype == "float64":
+            _close(tr, own, 1e-12)
+        else:
+            monkeypatch.setattr(kernels, "USE_TORCH_COMPILE", False)
+            eager = polyak.simulate(m, p, 50, seeds=2, record_every=5, keep_last=2, dtype=dtype, **TORCH)
+            monkeypatch.setattr(kernels, "USE_TORCH_COMPILE", True)
+            tol = 2 * 50 * float(np.finfo(np.float32).eps)
+            _close(tr, eager, tol)
+    assert n["calls"] >= 4 * 50
+
+
+def test_a_failed_compile_falls_back_to_the_eager_kernels(monkeypatch):
+    """Compiling can fail (no C++ compiler, no triton, a dynamo limit): the run warns and takes the
+    eager in-place kernels, with the same numbers."""
+    monkeypatch.setattr(kernels, "USE_TORCH_COMPILE", True)
+
+    def broken(spec):
+        def fn(*a, **k):
+            raise RuntimeError("no compiler here")
+        return fn
+
+    monkeypatch.setattr(kernels, "_compiled_step", broken)
+    p = _problem("random")
+    m = polyak.make_method("hb", alpha=0.02, beta=0.5)
+    with pytest.warns(RuntimeWarning, match="torch.compile of the fused step failed.*no compiler here"):
+        tr = polyak.simulate(m, p, 40, record_every=3, keep_last=2, **TORCH)
+    monkeypatch.setattr(kernels, "USE_TORCH_COMPILE", False)
+    _close(tr, polyak.simulate(m, p, 40, record_every=3, keep_last=2, **TORCH), 0.0)
