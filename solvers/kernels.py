@@ -16,8 +16,12 @@ operations per step instead of the 6 of the step function, reading the same arra
 Executors. :class:`InPlaceStepper` (numpy, the default of ``simulate`` wherever this applies)
 runs it block by block with ``out=`` into the state buffers; :class:`NumbaStepper` (optional,
 ``pip install 'polyak[fast]'``) runs one compiled pass per step, generated from the method's
-structure, with the records summed on the way; ``FusedLinear.step`` is the out-of-place form
-that ``simulate(..., fused=True)`` runs on torch. Needs constant scalar hyperparameters, no
+structure, with the records summed on the way; on torch :class:`TorchInPlaceStepper` (the same
+buffer plan with in-place/``out=`` torch calls on whole arrays, constant grids included through
+:class:`TorchGridKernel`) and, optionally, :class:`TorchCompiledStepper` (``torch.compile``: one
+kernel a step; ``USE_TORCH_COMPILE``, by default on CUDA when triton is installed);
+``FusedLinear.step`` is the out-of-place form (the general loop, where a state cannot be laid
+out in buffers). Needs constant scalar hyperparameters, no
 noise, an eigenbasis quadratic. It gives the same iterates up to rounding (about 1e-16 relative
 per step; the tests compare to 1e-12 against the method's own step, a bare loop and the
 eigen-decomposition closed form), not bit for bit: ``simulate(..., fused=False)`` runs the
@@ -469,8 +473,8 @@ class TorchInPlaceStepper(InPlaceStepper):
     ``torch.mul(T_ij, x_j, out=out)``), every further one ``out.addcmul_(T_ij, x_j)`` (a scalar
     coefficient: ``out.add_(x_j, alpha=T_ij)``); heavy ball is ``x_prev.mul_(-beta).addcmul_(T00, x)``:
     2 kernels per step. With ``record``, the record sums of the new iterate (``e = x - x*`` and
-    ``g = lambda e`` into two scratch tensors, then ``<e, e>``, ``<e, g>``, ``<g, g>`` by
-    ``einsum``, the own step's reduction) are written into the ``(3, P, N)`` stage tensor on the
+    ``h = sqrt(lambda) e``, ``g = sqrt(lambda) h`` into two scratch tensors, then ``<e, e>``,
+    ``<e, g> = ||h||^2``, ``<g, g>`` as squared ``vector_norm``s) are written into the ``(3, P, N)`` stage tensor on the
     device: nothing is read back to the host per step or per record. On a device there is one
     block (whole arrays); on the CPU ``block_size`` may split the runs (measured in
     benchmarks/engine.py: on torch CPU whole arrays are as fast, so one block is the default)."""
@@ -490,6 +494,7 @@ class TorchInPlaceStepper(InPlaceStepper):
         self.scratch: dict = {}
         self.P, self.N, self.d = P, N, d
         self.lam, self.x_star = lam, x_star
+        self.sqrt_lam = torch.sqrt(lam)  # (eigenvalues are > 0)
         self._progs, self._rec_progs = {}, {}
 
     def _new_buffer(self) -> Any:
@@ -575,10 +580,24 @@ class TorchInPlaceStepper(InPlaceStepper):
             else:
                 e = self._scr(1, b)
                 prog.append(partial(torch.sub, x, self._cut(self.x_star, b), out=e))
+            # h = sqrt(lambda) e and g = sqrt(lambda) h = lambda e: then <e, e>, <e, g> = ||h||^2 and
+            # <g, g> are three squared norms (vector_norm: one read per array, ~4x faster than einsum
+            # on torch CPU, see BENCHMARKS.md)
+            # (one run per problem, N = 1: einsum's <e, g> is as fast as the extra product: g = lambda e)
             g = self._scr(2, b)
-            prog.append(partial(torch.mul, self._cut(self.lam, b), e, out=g))
-            for q, (u, v) in enumerate(((e, e), (e, g), (g, g))):
-                prog.append(partial(_torch_rowdot, torch, u, v, st[q]))
+            if b.n.stop - b.n.start == 1:
+                prog.append(partial(torch.mul, self._cut(self.lam, b), e, out=g))
+                norms = ((0, e), (2, g))
+                prog.append(partial(_einsum_into, torch, e, g, st[1]))
+            else:
+                h = self._scr(3, b)
+                sl_ = self._cut(self.sqrt_lam, b)
+                prog.append(partial(torch.mul, sl_, e, out=h))
+                prog.append(partial(torch.mul, sl_, h, out=g))
+                norms = ((0, e), (1, h), (2, g))
+            for q, u in norms:
+                prog.append(partial(torch.linalg.vector_norm, u, dim=-1, out=st[q]))
+                prog.append(st[q].square_)
             progs.append(prog)
         self._rec_progs[buf] = progs
         return progs
@@ -688,8 +707,9 @@ class TorchCompiledStepper(TorchInPlaceStepper):
     """:class:`TorchInPlaceStepper`'s buffer plan with the step as one ``torch.compile``d function
     (see ``USE_TORCH_COMPILE``): the new rows are computed from the old fields and written into
     their target buffers inside the compiled graph (inductor fuses the arithmetic and the writes
-    into one kernel: a heavy-ball step reads x, x_prev, T00 and writes x_prev once, the bound's
-    traffic), the record sums too when recording. Structures where a target buffer holds two
+    into one kernel: a heavy-ball step should read x, x_prev, T00 and write x_prev once, the
+    bound's traffic; measured with inductor's C++ backend on the CPU only, never with triton on a
+    GPU), the record sums too when recording. Structures where a target buffer holds two
     fields or a row needs an extra buffer fall back to the eager programs (``compiled`` False)."""
 
     def __init__(self, kernel: Any, bufs: list, blocks: list, lam: Any, x_star: Any, be: Any) -> None:
@@ -765,6 +785,11 @@ class TorchCompiledStepper(TorchInPlaceStepper):
         return new
 
 
+def _einsum_into(torch: Any, a: Any, b: Any, out: Any) -> None:
+    """``out[...] = sum_i a[..., i] b[..., i]`` (einsum: no state-sized temporary)."""
+    out.copy_(torch.einsum("...i,...i->...", a, b))
+
+
 def _rounded_kernel(kernel: Any, dtype: Any, torch: Any) -> Any:
     """The kernel's float64 coefficients rounded to ``dtype`` (float32), with each row's affine part
     corrected for the rounding of that row's coefficients: ``c_i + sum_j (T_ij - round(T_ij)) x*``.
@@ -802,11 +827,6 @@ def _rounded_kernel(kernel: Any, dtype: Any, torch: Any) -> Any:
         affine.append(None if a is None else a.to(dtype).contiguous())
     out.rows, out.affine = rows, affine
     return out
-
-
-def _torch_rowdot(torch: Any, a: Any, b: Any, out: Any) -> None:
-    """``out[...] = sum_i a[..., i] b[..., i]`` (einsum, as ``Backend.vdot``: no state-sized temporary)."""
-    out.copy_(torch.einsum("...i,...i->...", a, b))
 
 
 
