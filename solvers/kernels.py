@@ -156,6 +156,13 @@ class FusedLinear:
                 ci = horner([qk[i] for qk in q])
                 if not (isinstance(ci, float) and ci == 0.0):
                     cis[i] = ci * xs
+                if be.dtype == "float32":
+                    # the row's coefficients are rounded to float32 once: correct the affine part for
+                    # that rounding so that x* stays the fixed point (see _rounded_kernel)
+                    corr = sum(((t - np.float32(t).astype(float)) * xs for t in Tij[i]
+                                if np.any(np.asarray(t) != np.asarray(t, dtype=np.float32))), 0.0)
+                    if np.any(corr != 0.0):
+                        cis[i] = corr if cis[i] is None else cis[i] + corr
         self.n = n
         self.m = m
         self.Q, self.q = Q, q  # polynomial coefficients of T and c in lambda (numba code generation)
