@@ -806,10 +806,9 @@ def _rounded_kernel(kernel: Any, dtype: Any, torch: Any) -> Any:
     of ~eps moves the fixed point by ~eps / (alpha mu) relative, far above the own step's float32
     error (its gradient ``lambda (x - x*)`` vanishes at x* exactly). With the correction the
     rounded iteration keeps x* as its fixed point up to the rounding of ``c`` itself. The correction
-    needs x*, which ``kernel.x_star64`` holds (None: x* = 0, nothing to correct)."""
-    import copy
-
-    out = copy.copy(kernel)
+    needs x*, which ``kernel.x_star64`` holds (None: x* = 0, nothing to correct).
+    The kernel is rounded in place (its float64 tensors are not kept)."""
+    out = kernel  # rounded in place: the float64 coefficients (a grid's are state-sized) are freed
     xs = getattr(kernel, "x_star64", None)
     rows, affine = [], []
     for i, row in enumerate(kernel.rows):
@@ -832,7 +831,7 @@ def _rounded_kernel(kernel: Any, dtype: Any, torch: Any) -> Any:
         if corr is not None:
             a = corr if a is None else a + corr
         affine.append(None if a is None else a.to(dtype).contiguous())
-    out.rows, out.affine = rows, affine
+    out.rows, out.affine, out.x_star64 = rows, affine, None
     return out
 
 

@@ -636,7 +636,10 @@ class _Recorder:
         if not self.cheap or be.any(newly):
             if self.x_keep is None:
                 self.x_keep = be.empty((self.P, self.N, self.d))
-            self.x_keep[...] = be.where(newly[..., None], x, self.x_keep)
+            if be.name == "torch":  # in place: no state-sized temporary per record on a device
+                be.lib.where(newly[..., None], x, self.x_keep, out=self.x_keep)
+            else:
+                self.x_keep[...] = be.where(newly[..., None], x, self.x_keep)
             # the step as a device fill (be.asint would copy a host scalar to the device at every record)
             self.diverged_at[...] = be.where(newly, be.full(tuple(newly.shape), k, "int64"), self.diverged_at)
             self.alive = self.alive & ~bad
@@ -644,7 +647,10 @@ class _Recorder:
         beta = state.beta
         self.rows["beta"][r] = beta[..., 0] if beta.ndim == 3 else beta
         if self.keep:
-            self.tail[r % self.keep] = be.where(self.alive[..., None], x, self.x_keep) if self.any_dead else x
+            if self.any_dead and be.name == "torch":
+                be.lib.where(self.alive[..., None], x, self.x_keep, out=self.tail[r % self.keep])
+            else:
+                self.tail[r % self.keep] = be.where(self.alive[..., None], x, self.x_keep) if self.any_dead else x
         self.pending_r = r
 
     def finish_block(self, x: Any, g: Any, b: _Block, bound: BoundProblem) -> None:
