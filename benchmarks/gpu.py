@@ -94,7 +94,8 @@ def eigen_case(torch, device, dtype, instances, grid, d, steps, chunk, own=True,
     worst = worst_own = 0.0
     from polyak.solvers import kernels
 
-    compiled = kernels.torch_compile_wanted(device)  # CUDA with triton: the torch.compile'd step
+    # CUDA with triton (and a large enough run): the torch.compile'd step
+    compiled = kernels.torch_compile_wanted(device, float(min(chunk, instances)) * grid * d * steps)
     for c0 in range(0, instances, chunk):
         ks = kappas[c0 : c0 + chunk]
         problem = polyak.make_problem("quadratic", mu=1.0, L=ks, dim=d, seed=0)
@@ -103,8 +104,10 @@ def eigen_case(torch, device, dtype, instances, grid, d, steps, chunk, own=True,
         run = lambda: polyak.simulate(method, problem, steps, record_every=steps, per_problem=True,  # noqa: E731
                                       backend="torch", device=device, dtype=dtype)
         if compiled:  # compile outside the timing (both graphs: a step without and one with records)
+            kernels.USE_TORCH_COMPILE = True  # (2 steps are below the automatic threshold)
             polyak.simulate(method, problem, 2, record_every=2, per_problem=True, backend="torch", device=device,
                             dtype=dtype)
+            kernels.USE_TORCH_COMPILE = "auto"
         t, tr = timed(torch, device, run)
         if compiled:  # the eager in-place kernels on the same chunk
             kernels.USE_TORCH_COMPILE = False

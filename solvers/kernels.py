@@ -633,16 +633,20 @@ class TorchInPlaceStepper(InPlaceStepper):
 
 #: torch.compile of the fused step (one generated kernel a step: the row sums, the affine part and,
 #: when recording, the three record sums fused; inductor's triton kernels on CUDA, C++ on the CPU).
-#: "auto": on a CUDA device when triton is installed; True: always (the CPU needs a C++ compiler;
+#: "auto": on a CUDA device when triton is installed and the run has at least TORCH_COMPILE_MIN_WORK
+#: element-steps (a first compile takes seconds: small runs, like the claims of ``polyak verify``,
+#: are faster eager); True: always (the CPU needs a C++ compiler;
 #: the tests use it there); False: never (the eager in-place kernels). POLYAK_TORCH_COMPILE=0 sets False,
 #: POLYAK_TORCH_COMPILE=1 True.
 USE_TORCH_COMPILE: Any = "auto"
+TORCH_COMPILE_MIN_WORK = 1e10
 _TORCH_COMPILED: dict = {}
 _WARM: set = set()  # compiled step functions already called once (compiled)
 
 
-def torch_compile_wanted(device: str) -> bool:
-    """Whether ``simulate`` steps a torch fused run on ``device`` with :class:`TorchCompiledStepper`."""
+def torch_compile_wanted(device: str, work: float | None = None) -> bool:
+    """Whether ``simulate`` steps a torch fused run on ``device`` of ``work`` element-steps (elements
+    per state array x steps; None: the size does not decide) with :class:`TorchCompiledStepper`."""
     import os
 
     mode = USE_TORCH_COMPILE
@@ -655,7 +659,8 @@ def torch_compile_wanted(device: str) -> bool:
         return False
     if mode is True:
         return True
-    return str(device).startswith("cuda") and importlib_find("triton")
+    return (str(device).startswith("cuda") and (work is None or work >= TORCH_COMPILE_MIN_WORK)
+            and importlib_find("triton"))
 
 
 def _compiled_step(spec: tuple) -> Any:

@@ -734,7 +734,7 @@ def _run_in_place(kernel, rule, state, bufs, consts, tables, bound, be, P, N, S,
     if be.name == "torch":
         lam = bound.data["lam"]  # (P, 1, d) on the device
         xs = None if (bound.x_star is None or not np.any(problem.x_star)) else bound.x_star
-        compiled = len(blocks) == 1 and torch_compile_wanted(be.device)
+        compiled = len(blocks) == 1 and torch_compile_wanted(be.device, float(P * N * d) * steps)
         stepper = (TorchCompiledStepper if compiled else TorchInPlaceStepper)(kernel, bufs, blocks, lam, xs, be)
     else:
         lam = np.asarray(bound.data["lam"])  # (P, 1, d)

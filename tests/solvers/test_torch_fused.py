@@ -268,8 +268,8 @@ def test_torch_fused_blocks_change_speed_not_numbers(used):
 
 
 @pytest.mark.gpu
-@pytest.mark.parametrize("dtype", ["float64", "float32"])
-@pytest.mark.parametrize("compile_mode", [False, "auto"], ids=["eager", "compiled-if-triton"])
+@pytest.mark.parametrize("dtype,compile_mode", [("float64", False), ("float32", False), ("float64", "auto")],
+                         ids=["float64-eager", "float32-eager", "float64-compiled-if-triton"])
 def test_cuda_fused_step_loop_does_not_synchronise(dtype, compile_mode, monkeypatch):
     """On CUDA: the fused default equals numpy's (float64: 1e-12; float32: steps x eps), and the
     step loop (stepper steps, per-record bookkeeping) runs under torch.cuda.set_sync_debug_mode("error")."""
@@ -294,6 +294,7 @@ def test_cuda_fused_step_loop_does_not_synchronise(dtype, compile_mode, monkeypa
         return run
 
     monkeypatch.setattr(kernels, "USE_TORCH_COMPILE", compile_mode)
+    monkeypatch.setattr(kernels, "TORCH_COMPILE_MIN_WORK", 0)  # (auto: compiled here if triton is installed)
     p = polyak.make_problem("quadratic", mu=1.0, L=[10.0, 100.0], dim=64, x_star="random", seed=3)
     m = polyak.make_method("hb", alpha=[0.005, 0.02, 0.05], beta=0.5)  # the last one diverges on L = 100
     # compile (if it does) outside the guard: triton's first launch and autotuning synchronise
@@ -337,6 +338,8 @@ def test_when_the_compiled_step_is_used(monkeypatch):
     monkeypatch.setattr(kernels, "USE_TORCH_COMPILE", "auto")
     assert not kernels.torch_compile_wanted("cpu")  # auto: CUDA with triton only
     assert kernels.torch_compile_wanted("cuda") == kernels.importlib_find("triton")
+    assert kernels.torch_compile_wanted("cuda", 1e11) == kernels.importlib_find("triton")
+    assert not kernels.torch_compile_wanted("cuda", 1e6)  # a small run: compiling would dominate
     monkeypatch.setattr(kernels, "USE_TORCH_COMPILE", True)
     assert kernels.torch_compile_wanted("cpu")
     monkeypatch.setenv("POLYAK_TORCH_COMPILE", "0")
