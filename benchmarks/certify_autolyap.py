@@ -12,8 +12,9 @@ heavy ball alpha = 1/L, beta = 0.5; Nesterov alpha = 1/L, beta = (sqrt k - 1)/(s
   ``cvxpy_accept_inaccurate=False`` ("strict": what the sweep compared against) and with AutoLyap's
   default ``True``. Its terminal certificate (Q, q) is mapped to our coordinates (for Nesterov
   s = (T xi, u), T = [[1 + b, -b], [0, 1]]) and checked by the same PEPit problems.
-* "verified": a bisection (tol 1e-7) on AutoLyap's SDP and solves (inaccurate ones included) where a
-  rho counts only if AutoLyap's solution passes ``check_certificate``: AutoLyap's formulation without
+* "verified": a bisection (tol 1e-7) on AutoLyap's SDP and solves (inaccurate ones included; CLARABEL's
+  defaults, then without static regularisation) where a rho counts only if AutoLyap's solution passes
+  ``check_certificate``: AutoLyap's formulation without
   either solver policy's artefact.
 * How often AutoLyap's strict verdicts are not monotone: at 8 rhos between polyak's rate and
   AutoLyap's strict result, the number of points where some rho is ``feasible`` (optimal) while a
@@ -99,17 +100,24 @@ def verified(method, k, ours, setup, tol=1e-7):
     from polyak.verify.certificate_check import check_certificate
 
     prob, algo, P, p, T, t = setup
-    opts = SolverOptions(backend="cvxpy", cvxpy_solver="CLARABEL", cvxpy_accept_inaccurate=True)
+    # CLARABEL's defaults, then without static regularisation (as polyak retries): a CLARABEL error at
+    # one rho would otherwise send the bisection up
+    opts = [SolverOptions(backend="cvxpy", cvxpy_solver="CLARABEL", cvxpy_accept_inaccurate=True,
+                          cvxpy_solver_params=params) for params in (None, {"static_regularization_enable": False})]
+
+    def ok(r):
+        for o in opts:
+            res = IterationIndependent.search_lyapunov(prob, algo, P, T, p, t, rho=r * r, solver_options=o,
+                                                       verbosity=0)
+            if res["status"] == "feasible" and check_certificate(
+                    autolyap_as_certificate(ours, method, k, dict(res, rho=r * r))).passed:
+                return True
+        return False
+
     lo, hi = ours.quadratic_bound - 1e-9, 1.0 - 1e-9
     while hi - lo > tol:
         mid = 0.5 * (lo + hi)
-        res = IterationIndependent.search_lyapunov(prob, algo, P, T, p, t, rho=mid * mid, solver_options=opts,
-                                                   verbosity=0)
-        ok = res["status"] == "feasible"
-        if ok:
-            res = dict(res, rho=mid * mid)
-            ok = check_certificate(autolyap_as_certificate(ours, method, k, res)).passed
-        lo, hi = (lo, mid) if ok else (mid, hi)
+        lo, hi = (lo, mid) if ok(mid) else (mid, hi)
     return hi
 
 
