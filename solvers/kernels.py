@@ -754,7 +754,8 @@ class TorchCompiledStepper(TorchInPlaceStepper):
                     terms.append((j, "neg"))
                 else:
                     terms.append((j, "coef"))
-                    coefs.append(t if not isinstance(t, float) else torch.tensor(t, dtype=dt, device=dev))
+                    # (a device fill, not torch.tensor: no host-to-device copy, which would synchronise)
+                    coefs.append(t if not isinstance(t, float) else torch.full((), t, dtype=dt, device=dev))
             aff = k.affine[i] is not None
             if aff:
                 coefs.append(k.affine[i])
