@@ -11,6 +11,8 @@ tools import cvxpy only when first used):
   :func:`fit_linear_rate_transient`), :func:`fit_sublinear_exponent`,
   :class:`RateFit`, :func:`seed_stats`, :class:`SeedStats` -- ``verify/rates.py``;
 * :func:`certify_rate`, :class:`RateCertificate` -- ``verify/certificates.py`` (cvxpy);
+  :func:`check_certificate`, :class:`CertificateCheck` -- ``verify/certificate_check.py`` (PEPit:
+  an independent check of a certificate's Lyapunov function);
 * :func:`quadratic_rate`, :func:`quadratic_worst_case` -- ``verify/quadratic.py`` (any linear method);
 * :func:`linear_derivation` -- ``verify/linear.py`` (a linear method's symbolic iteration matrix);
 * :func:`worst_case`, :func:`worst_cases`, :class:`WorstCase`, :class:`WorstInstance` (``verify/pep.py``), ``lessard_cycle``, ``find_periodic_orbit``
@@ -45,6 +47,8 @@ _LAZY = {
     "certify_rate": "certificates",
     "check_rate": "certificates",
     "RateCertificate": "certificates",
+    "check_certificate": "certificate_check",
+    "CertificateCheck": "certificate_check",
     "WorstCase": "pep",
     "WorstInstance": "pep",
     "worst_case": "pep",

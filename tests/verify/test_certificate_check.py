@@ -227,3 +227,10 @@ def test_quadratic_part_rejects_a_claim_just_below_the_quadratic_bound():
     exact = 1 - sq
     bad = check_certificate(dataclasses.replace(c, rate=exact - 3e-6))
     assert not bad.passed and bad.quadratic_decrease > 1e-6, bad
+
+
+def test_exported_from_polyak_verify():
+    import polyak.verify as v
+
+    assert v.check_certificate is check_certificate
+    assert "check_certificate" in v.__all__ and "CertificateCheck" in v.__all__
