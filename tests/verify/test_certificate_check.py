@@ -234,3 +234,17 @@ def test_exported_from_polyak_verify():
 
     assert v.check_certificate is check_certificate
     assert "check_certificate" in v.__all__ and "CertificateCheck" in v.__all__
+
+
+def test_pep_check_catches_a_seeded_soundness_bug_in_the_sdp(monkeypatch):
+    """Seeded fault: the SDP's interpolation inequalities with a quadratic part 2% too large (not
+    valid on S(mu, L)). certify_rate still 'certifies' (its a-posteriori check reads the same wrong
+    matrices), the independent check does not."""
+    from polyak.verify import certificates as cert
+
+    real = cert._interp_stack
+    monkeypatch.setattr(cert, "_interp_stack", lambda *a: 1.02 * real(*a))
+    bad = certify_rate("nesterov", 1.0, 100.0)
+    assert bad.certified and bad.status == "optimal"
+    r = check_certificate(bad)
+    assert not r.passed and r.decrease > 1e-3, r
