@@ -71,9 +71,15 @@ def tree(tmp_path_factory):
 
 @pytest.mark.slow
 def test_selections_pass_unmutated(tree):
+    # one pytest per test folder: folders each have a conftest.py imported as "conftest" (rootdir
+    # import mode), so two folders' tests in one process would see only the first one's helpers
     sel = sorted({s for f in FAULTS for s in f.tests})
-    res = _pytest(tree, sel)
-    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
+    by_folder: dict = {}
+    for s in sel:
+        by_folder.setdefault(str(Path(s.split("::")[0]).parent), []).append(s)
+    for folder, group in sorted(by_folder.items()):
+        res = _pytest(tree, group)
+        assert res.returncode == 0, folder + "\n" + res.stdout[-3000:] + res.stderr[-2000:]
 
 
 @pytest.mark.slow
