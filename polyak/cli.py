@@ -434,6 +434,10 @@ def _certify_options(p: argparse.ArgumentParser) -> None:
                    help="N-step worst case by PEP instead of a rate (default: the rate certificate)")
     p.add_argument("--metric", default="dist", choices=("dist", "fgap"),
                    help="PEP measure: dist ||x_N-x*||^2 or fgap f(x_N)-f*")
+    p.add_argument("--check", action="store_true",
+                   help="re-check the certificate's Lyapunov function without the SDP that found it (one-step "
+                        "PEPit problems and the quadratics of the class: polyak.verify.check_certificate; needs "
+                        "PEPit, pip install 'polyak[pep]'); exit 1 if the check fails (default: off)")
     p.add_argument("--json", action="store_true", help="print JSON")
     add_limits(p, memory="4G", secs=600.0)
 

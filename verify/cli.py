@@ -248,6 +248,14 @@ def run_certify(args: Any) -> int:
     claimed = getattr(args, "rate", None)
     if claimed is not None and not 0.0 <= claimed:
         raise ValueError(f"--rate must be >= 0; got {claimed}")
+    check = bool(getattr(args, "check", False))
+    if check and (steps is not None or claimed is not None):
+        raise ValueError("--check re-checks the rate certificate: use it without --steps and --rate")
+    if check:
+        import importlib.util
+
+        if importlib.util.find_spec("PEPit") is None:
+            raise ValueError("--check needs PEPit, which is not installed: pip install 'polyak[pep]'")
     t0 = time.perf_counter()
     extra = list(getattr(args, "extra", None) or [])
     if method in _LEGACY and extra:
@@ -305,6 +313,17 @@ def run_certify(args: Any) -> int:
             "seconds": time.perf_counter() - t0,
             **({"hyper": method.describe()} if not isinstance(method, str) else {}),
         }
+        passed = bool(c.certified)
+        if check and c.certified:
+            from polyak.verify.certificate_check import check_certificate
+
+            ck = check_certificate(c)
+            passed = bool(ck.passed)
+            report["check"] = {"passed": passed, "decrease": ck.decrease, "positivity": ck.positivity,
+                               "tol": ck.tol, "quadratic_decrease": ck.quadratic_decrease,
+                               "quadratic_positivity": ck.quadratic_positivity, "qtol": ck.qtol,
+                               "statuses": list(ck.statuses)}
+            report["seconds"] = time.perf_counter() - t0
         if args.json:
             print(dump_json(report))
         else:
@@ -314,7 +333,14 @@ def run_certify(args: Any) -> int:
                 print(f"{head}: certified linear rate {c.rate:.6f} (status {c.status}, {c.solves} solves)")
             else:
                 print(f"{head}: NOT certified (no Lyapunov certificate with rate < 1; last status {c.status})")
-        return EXIT_OK if c.certified else EXIT_FAIL
+            if "check" in report:
+                ck_ = report["check"]
+                verdict = "passed" if passed else "FAILED"
+                print(f"  independent check {verdict}: one-step PEPs max(V_k+1 - rate^2 V_k) = {ck_['decrease']:.2e}, "
+                      f"max(||x_k - x*||^2 - V_k) = {ck_['positivity']:.2e} (tol {ck_['tol']:g}); "
+                      f"on quadratics {ck_['quadratic_decrease']:.2e}, {ck_['quadratic_positivity']:.2e} "
+                      f"(tol {ck_['qtol']:g})")
+        return EXIT_OK if passed else EXIT_FAIL
     from polyak.verify.pep import worst_case
 
     mem, secs = pep_estimate(steps, metric)

@@ -140,3 +140,44 @@ def test_certify_takes_a_methods_own_hyperparameters_as_options(capsys):
     assert rc == 2 and "unknown option(s) --bogus" in err
     rc, _, err = run(capsys, ["certify", "hb", "--mu", "1", "--L", "10", "--eta", "3"])
     assert rc == 2 and "hb takes --alpha and --beta" in err
+
+
+def test_certify_check_passes_on_our_certificate_and_fails_on_a_lowered_rate(capsys, monkeypatch):
+    # --check runs polyak.verify.check_certificate on the certificate found: Nesterov at kappa = 50
+    # passes (values at the PEPs' resolution); the same certificate claiming rate - 1e-3 (certify_rate
+    # patched to return it) is rejected by the real check: exit 1, FAILED, a decrease value ~2 rho 1e-3
+    pytest.importorskip("PEPit")
+    import dataclasses
+
+    import polyak.verify.certificates as vc
+
+    rc, out, _ = run(capsys, ["certify", "nesterov", "--mu", "1", "--L", "50", "--check", "--json"])
+    d = json.loads(out)
+    assert rc == 0 and d["certified"] and d["check"]["passed"] is True
+    assert d["check"]["decrease"] <= 1e-6 and d["check"]["positivity"] <= 1e-6
+    assert d["check"]["statuses"] == ["optimal", "optimal"]
+    real = vc.certify_rate
+    monkeypatch.setattr(vc, "certify_rate", lambda *a, **k: dataclasses.replace(real(*a, **k), rate=real(*a, **k).rate - 1e-3))
+    rc, out, _ = run(capsys, ["certify", "nesterov", "--mu", "1", "--L", "50", "--check"])
+    assert rc == 1 and "independent check FAILED" in out
+    rc, out, _ = run(capsys, ["certify", "nesterov", "--mu", "1", "--L", "50", "--check", "--json"])
+    d = json.loads(out)
+    assert d["check"]["passed"] is False and d["check"]["decrease"] > 1e-4
+
+
+@pytest.mark.parametrize("argv,needle", [
+    (["--steps", "3"], "without --steps and --rate"),
+    (["--rate", "0.95"], "without --steps and --rate"),
+])
+def test_certify_check_only_with_the_rate_certificate(capsys, argv, needle):
+    rc, _, err = run(capsys, ["certify", "nesterov", "--mu", "1", "--L", "50", "--check", *argv])
+    assert rc == 2 and needle in err
+
+
+def test_certify_check_without_pepit_says_how_to_install(capsys, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "PEPit" else real(name, *a))
+    rc, _, err = run(capsys, ["certify", "nesterov", "--mu", "1", "--L", "50", "--check"])
+    assert rc == 2 and "pip install 'polyak[pep]'" in err
