@@ -217,6 +217,10 @@ def estimate(problem: str, prob: dict, grid_points: int, seeds: int, steps: int,
     return mem, secs
 
 
+#: below this many records in the fit window ``polyak run`` says the fitted rate is not asymptotic
+FEW_FIT_POINTS = 10
+
+
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
@@ -303,6 +307,7 @@ def run(args: argparse.Namespace) -> int:
         "fit_model": fit.model,
         "fit_power": fit.power,
         "fit_coef": list(fit.coef),  # (a, b, c) of the double-root model, else []
+        "fit_points": fit.points,  # records in the window; below FEW_FIT_POINTS the rate is a transient's
         "diverged": traj.diverged.reshape(-1).tolist(),
         "final_dist": None if traj.dist is None else traj.dist[-1].reshape(-1).tolist(),
         "final_gap": None if traj.fgap is None else traj.fgap[-1].reshape(-1).tolist(),
@@ -317,6 +322,9 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(f"{args.method} on {args.problem} for {args.steps} steps ({args.backend})")
         print(f"  fitted rate     {fit.rate:.6g}  (window {fit.window[0]}..{fit.window[1]}, residual {fit.residual:.2g})")
+        if fit.points < FEW_FIT_POINTS:
+            print(f"                  (only {fit.points} records in the window: a transient, not an asymptotic "
+                  f"rate; run more --steps)")
         if traj.dist is not None:
             print(f"  final ||x-x*||  {float(traj.dist[-1].max()):.6g}  (max over runs)")
         if traj.fgap is not None:

@@ -344,3 +344,14 @@ def test_run_takes_the_method_as_its_first_argument_like_certify(capsys):
     assert rep_p["final_dist"] == rep_o["final_dist"]
     assert_usage_error(*run(capsys, "run", "hb", "--method", "gd"), needle="method given twice")
     assert_usage_error(*run(capsys, "run", "hb", "nesterov"), needle="unexpected argument(s) nesterov")
+
+
+def test_run_says_when_the_fit_window_is_too_short_for_a_rate(capsys):
+    # 3 steps: the default fit has 3 records (its window starts at half the run); the text says the
+    # rate is a transient's and the JSON carries the count; 100 steps (51 records) say nothing
+    code, out, _ = run(capsys, "run", "hb", "--steps", "3")
+    assert code == 0 and "only 3 records in the window" in out
+    code, out, _ = run(capsys, "run", "hb", "--steps", "3", "--json")
+    assert json.loads(out)["fit_points"] == 3
+    code, out, _ = run(capsys, "run", "hb", "--steps", "100")
+    assert code == 0 and "records in the window" not in out
