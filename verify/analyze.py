@@ -197,8 +197,16 @@ def format_report(rep: dict) -> str:
         elif part == "certified":
             row("certified (SDP)", f"rho = {_num(d['rate'])}" if d["certified"] else "no rate < 1 certified", d)
         elif part == "pep":
-            vals = ", ".join(_num(r["value"]) for r in d["worst_cases"])
-            row(f"PEP N=1..{len(d['worst_cases'])} ({d['metric']})", vals[:80], d)
+            nums = [_num(r["value"]) for r in d["worst_cases"]]
+            vals = ", ".join(nums)
+            if len(vals) > 80:  # the first values that fit, then the last one (not a number cut in two)
+                head = []
+                for v in nums[:-1]:
+                    if len(", ".join(head + [v])) > 80 - len(nums[-1]) - 7:
+                        break
+                    head.append(v)
+                vals = ", ".join(head) + ", ..., " + nums[-1]
+            row(f"PEP N=1..{len(d['worst_cases'])} ({d['metric']})", vals, d)
         elif part == "counterexample":
             row("counterexample", d["verdict"], d)
     return "\n".join(lines)

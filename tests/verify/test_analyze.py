@@ -173,3 +173,18 @@ def test_a_claims_file_imports_the_users_module_next_to_it(tmp_path, capsys, mon
     monkeypatch.setattr("sys.path", list(__import__("sys").path))
     assert main(["verify", "--claims", str(tmp_path / "claims_sibling.py")]) == 0
     assert "mine.sibling" in capsys.readouterr().out
+
+
+def test_a_long_pep_row_keeps_whole_numbers_and_the_last_value():
+    # 10 worst cases do not fit on the row: the first values that fit, "...", then N = 10's, never
+    # a number cut in two (the row was vals[:80] before)
+    values = [0.9 ** (k + 1) + 1e-7 * k for k in range(10)]
+    rep = {"method": "hb", "hyper": {}, "mu": 1.0, "L": 10.0,
+           "pep": {"status": "ok", "metric": "dist", "seconds": 0.1,
+                   "worst_cases": [{"N": k + 1, "value": v, "certified": True} for k, v in enumerate(values)]}}
+    row = next(line for line in format_report(rep).splitlines() if "PEP N=1..10" in line)
+    from polyak.verify.analyze import _num
+
+    assert ", ..., " + _num(values[-1]) in row and _num(values[0]) in row
+    shown = row.split("(dist)")[1].split(", ..., ")[0].split(", ")
+    assert [s.strip() for s in shown] == [_num(v) for v in values[:len(shown)]]
