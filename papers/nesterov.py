@@ -16,6 +16,9 @@ Statements:
   L-smooth f; with ||x_k - x*||^2 <= (2/mu)(f(x_k) - f*) the distance converges at
   sqrt(1 - 1/sqrt(kappa)) per step. Checked as ``certified``: the rate SDP over the whole class
   (``verify/certificates.py``) certifies a rate no larger than that (kappa drawn in [5, 200]).
+* ``standard-certificate-checked`` [derived]: that certificate's Lyapunov function passes the
+  independent check of ``verify/certificate_check.py`` (one-step PEPit problems over S(mu, L) and
+  exact linear algebra on the quadratics): an outside reference on the certificate, not only its rate.
 
 References: nesterov1983, nesterov2004, beck2009, lessard2016 (the quadratic-optimal tuning is in lessard2016.py).
 """
@@ -77,6 +80,36 @@ def _standard_cert(seed: int, backend: str) -> Measurement:
     # nesterov2004 Thm 2.2.3 in distance: sqrt(1 - sqrt(mu/L)); rho_quad = 1 - sqrt(mu/L) (theory)
     return Measurement(cert, context={"bound": float(np.sqrt(rho_quad)), "L": L},
                        details={"L": L, "alpha": alpha, "beta": beta, "quadratic_rate": rho_quad})
+
+
+def certificate_check_measure(rate_shift: float = 0.0):
+    """The measure of ``nesterov.standard-certificate-checked``: the certificate of
+    ``nesterov.standard-certified`` (same seed, same kappa) re-checked without the SDP that found it
+    (:func:`polyak.verify.certificate_check.check_certificate`): the one-step PEPit values and the
+    exact values on quadratics, each against its tolerance. ``rate_shift`` moves the claimed rate
+    (the tests' wrong claim: -1e-3)."""
+
+    def measure(seed: int, backend: str) -> Measurement:
+        import dataclasses
+
+        from polyak.verify.certificate_check import check_certificate
+
+        cert = _standard_cert(seed, backend).value
+        if not cert.certified:
+            raise RuntimeError(f"no certificate to check: certify_rate says {cert.status}")
+        if rate_shift:
+            cert = dataclasses.replace(cert, rate=cert.rate + rate_shift)
+        return _checked(cert, check_certificate(cert))
+
+    return measure
+
+
+def _checked(cert, ck) -> Measurement:
+    vals = np.array([ck.decrease, ck.positivity, ck.quadratic_decrease, ck.quadratic_positivity])
+    return Measurement(vals, context={"bounds": np.array([ck.tol, ck.tol, ck.qtol, ck.qtol])},
+                       details={"rate": cert.rate, "L": cert.L, "statuses": list(ck.statuses),
+                                "values": ["PEP decrease", "PEP bound below", "quadratics decrease",
+                                           "quadratics bound below"]})
 
 
 PEP_STEPS = (1, 4, 12)
@@ -142,6 +175,18 @@ def claims() -> list[Claim]:
             tolerance_note="the theorem's rate is an upper bound; the certified rate (bisection to 1e-7) must not "
                            "exceed it by more than the bracket width",
             requires=("attr:polyak.verify.certificates:certify_rate", "attr:polyak.theory:nesterov_standard"),
+        ),
+        Claim(
+            id="nesterov.standard-certificate-checked", paper="nesterov2004",
+            statement="the Lyapunov function behind nesterov.standard-certified passes an independent check: "
+                      "max (V_k+1 - rho^2 V_k) over V_k <= 1 and max (||x_k - x*||^2 - V_k), each a one-step "
+                      "PEP over S(mu, L) solved by PEPit, are <= 1e-6, and <= 1e-8 on the quadratics of the class",
+            provenance="[derived] outside-reference check (PEPit) of polyak's certificate", relation="upper",
+            measure=certificate_check_measure(), predict=lambda ctx: ctx.measurement.context["bounds"], rtol=0.0,
+            tolerance_note="1e-6: CLARABEL's resolution of these PEPs (a claimed rate 1e-3 too low gives a decrease "
+                           "value ~2e-3); 1e-8 on quadratics (exact linear algebra on a 201-point grid of "
+                           "curvatures; polyak's certificates have margins <= -5e-7 there)",
+            requires=("module:PEPit", "attr:polyak.verify.certificates:certify_rate"),
         ),
         Claim(
             id="nesterov.convex-bound", paper="beck2009",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from polyak.papers import defazio2020
+from polyak.papers import defazio2020, nesterov
 from polyak.verify.claims import evaluate
 from polyak.verify.runner import collect
 
@@ -54,6 +54,10 @@ WRONG = {
     # the theorem" can still be true and is not used)
     "nesterov-certificate-below-quadratic": CLAIMS["nesterov.standard-certified"].with_(
         predict=lambda ctx: 0.95 * ctx.measurement.details["quadratic_rate"]),
+    # the same certificate (P, lam) claiming a rate 1e-3 lower: its one-step decrease fails the
+    # independent PEPit check (value ~2 rho 1e-3)
+    "nesterov-certificate-check-rate-1e-3-low": CLAIMS["nesterov.standard-certificate-checked"].with_(
+        measure=nesterov.certificate_check_measure(-1e-3)),
     "sun-beta-upper-attained-2pct-loose": CLAIMS["sun2021.beta-upper-attained"].with_(
         predict=scaled(CLAIMS["sun2021.beta-upper-attained"].predict, 1.02)),
     "sun-beta-upper-5pct-tight": CLAIMS["sun2021.beta-upper"].with_(predict=scaled(CLAIMS["sun2021.beta-upper"].predict, 0.95)),
