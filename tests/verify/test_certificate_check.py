@@ -9,27 +9,16 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from dataclasses import dataclass
 
 import numpy as np
 import pytest
+
+from test_certificates_general import extrapolated_two_call, family, momentum_form, three_state
 
 from polyak.verify.certificate_check import check_certificate
 from polyak.verify.certificates import certify_rate
 
 pytest.importorskip("PEPit")
-
-
-@dataclass(frozen=True)
-class SS:
-    A: np.ndarray
-    B: np.ndarray
-    C: np.ndarray
-    D: np.ndarray
-
-
-def family(a, b, g):
-    return SS(np.array([[1 + b, -b], [1.0, 0]]), np.array([[-a], [0.0]]), np.array([[1 + g, -g]]), np.zeros((1, 1)))
 
 
 def random_system(rng, kind, L):
@@ -41,15 +30,10 @@ def random_system(rng, kind, L):
         return family(float(rng.uniform(0.3, 1.0) / L), b, b)
     if kind == "momentum":  # state (x_k, v_k = x_k - x_{k-1}), extrapolation g in [0, b]
         a, b = float(rng.uniform(0.3, 1.0) / L), float(rng.uniform(0, 0.7))
-        g = float(rng.uniform(0, 1)) * b
-        return SS(np.array([[1.0, b], [0.0, b]]), np.array([[-a], [-a]]), np.array([[1.0, g]]), np.zeros((1, 1)))
+        return momentum_form(a, b, float(rng.uniform(0, 1)) * b)
     if kind == "two-call":  # y^1 = x_k, y^2 = x_k + c (x_k - x_{k-1}) - a g^1, x_{k+1} = x_k + b (x_k - x_{k-1}) - a g^2
-        a, b, c = float(rng.uniform(0.2, 0.9) / L), float(rng.uniform(0, 0.6)), float(rng.uniform(0, 0.6))
-        return SS(np.array([[1 + b, -b], [1.0, 0.0]]), np.array([[0.0, -a], [0.0, 0.0]]),
-                  np.array([[1.0, 0.0], [1 + c, -c]]), np.array([[0.0, 0.0], [-a, 0.0]]))
-    a, b1, b2 = float(rng.uniform(0.3, 1.0) / L), float(rng.uniform(0, 0.5)), float(rng.uniform(-0.2, 0.2))
-    A = np.array([[1 + b1, b2 - b1, -b2], [1.0, 0, 0], [0, 1.0, 0]])
-    return SS(A, np.array([[-a], [0.0], [0.0]]), np.array([[1.0, 0, 0]]), np.zeros((1, 1)))
+        return extrapolated_two_call(float(rng.uniform(0.2, 0.9) / L), float(rng.uniform(0, 0.6)), float(rng.uniform(0, 0.6)))
+    return three_state(float(rng.uniform(0.3, 1.0) / L), float(rng.uniform(0, 0.5)), float(rng.uniform(-0.2, 0.2)))
 
 
 def _cases(seed, count):

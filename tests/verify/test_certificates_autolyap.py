@@ -23,6 +23,8 @@ import warnings
 import numpy as np
 import pytest
 
+from test_certificates_general import autolyap_algorithm, family
+
 from polyak.verify.certificate_check import check_certificate
 from polyak.verify.certificates import certify_rate
 
@@ -35,19 +37,9 @@ KAPPAS = np.logspace(0.5, 3, 100)  # benchmarks/certify_sweep.py
 def _autolyap(ss, mu, L, measure_x=True):
     """AutoLyap's problem for (A, B, C, D) with V >= ||x_k - x*||^2 (state 0) as target."""
     from autolyap import IterationIndependent
-    from autolyap.algorithms import Algorithm
     from autolyap.problemclass import InclusionProblem, SmoothStronglyConvex
 
-    n, m = ss.B.shape
-
-    class Lin(Algorithm):
-        def __init__(self):
-            super().__init__(n, 1, [m], [1], [])
-
-        def get_ABCD(self, k):
-            return ss.A, ss.B, ss.C, ss.D
-
-    algo = Lin()
+    algo = autolyap_algorithm(ss)
     P, p, T, t = IterationIndependent.LinearConvergence.get_parameters_distance_to_solution(algo)
     if measure_x:  # ||x_k - x*||^2: state 0 minus the star point, in AutoLyap's lifted coordinates
         d = algo._get_Xs(0, 0)[0][0:1] - algo._get_Ys(0, 0)["star"][0:1]
@@ -108,7 +100,6 @@ def verified_autolyap_rate(ss, mu, L, ours, tol=1e-7):
 
 def nesterov(k):
     b = (math.sqrt(k) - 1) / (math.sqrt(k) + 1)
-    from test_certificates_general import family
 
     return family(1.0 / k, b, b)
 

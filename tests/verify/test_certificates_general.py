@@ -163,14 +163,9 @@ def test_quadratic_bound_of_general_system_against_numpy_eigenvalues():
 # ----------------------------------------------------------------------------------------
 # AutoLyap on the same (A, B, C, D)
 # ----------------------------------------------------------------------------------------
-def autolyap_rate(ss, mu, L, tol=1e-8):
-    """AutoLyap 0.2.1's iteration-independent bisection (h = 0), V bounded below by ||y^1_k - y*||^2.
-
-    AutoLyap's rho contracts V (our rho^2). The systems below have y^1_k = x_k (C's first row is e_0'),
-    so its lower bound is ours, ||x_k - x*||^2."""
-    from autolyap import IterationIndependent, SolverOptions
+def autolyap_algorithm(ss):
+    """(A, B, C, D) as an AutoLyap 0.2.1 ``Algorithm``: one function, m gradient calls, fixed matrices."""
     from autolyap.algorithms import Algorithm
-    from autolyap.problemclass import InclusionProblem, SmoothStronglyConvex
 
     n, m = ss.B.shape
 
@@ -181,7 +176,18 @@ def autolyap_rate(ss, mu, L, tol=1e-8):
         def get_ABCD(self, k):
             return ss.A, ss.B, ss.C, ss.D
 
-    algo = Lin()
+    return Lin()
+
+
+def autolyap_rate(ss, mu, L, tol=1e-8):
+    """AutoLyap 0.2.1's iteration-independent bisection (h = 0), V bounded below by ||y^1_k - y*||^2.
+
+    AutoLyap's rho contracts V (our rho^2). The systems below have y^1_k = x_k (C's first row is e_0'),
+    so its lower bound is ours, ||x_k - x*||^2."""
+    from autolyap import IterationIndependent, SolverOptions
+    from autolyap.problemclass import InclusionProblem, SmoothStronglyConvex
+
+    algo = autolyap_algorithm(ss)
     LC = IterationIndependent.LinearConvergence
     P, p, T, t = LC.get_parameters_distance_to_solution(algo)
     opts = SolverOptions(backend="cvxpy", cvxpy_solver="CLARABEL", cvxpy_accept_inaccurate=False)
