@@ -365,27 +365,26 @@ class InPlaceStepper:
     def record_prog(self, buf: int) -> list:
         """Per-block calls that put ``<e, e>``, ``<e, g>``, ``<g, g>`` of the iterate in buffer ``buf`` into the stage."""
         hit = self._rec_progs.get(buf)
-        if hit is not None:
-            return hit
-        progs = []
-        for b in self.blocks:
-            sl = self._blk(b)
-            x = self.bufs[buf][sl]
-            st = [self.stage[q][sl] for q in range(3)]
-            prog = []
-            if self.x_star is None:
-                e = x
-            else:
-                e = self._scr(1, b)
-                prog.append((np.subtract, (x, self._cut(self.x_star, b), e)))
-            g = self._scr(2, b)
-            prog.append((_rowdot, (e, e, st[0])))
-            prog.append((np.multiply, (self._cut(self.lam, b), e, g)))
-            prog.append((_rowdot, (e, g, st[1])))
-            prog.append((_rowdot, (g, g, st[2])))
-            progs.append(prog)
-        self._rec_progs[buf] = progs
-        return progs
+        if hit is None:
+            hit = self._rec_progs[buf] = [
+                self._record_block(b, self.bufs[buf][self._blk(b)], [self.stage[q][self._blk(b)] for q in range(3)])
+                for b in self.blocks]
+        return hit
+
+    def _record_block(self, b: Any, x: Any, st: list) -> list:
+        """The calls of one block's record sums (``x``: the block of the iterate, ``st``: its stage rows)."""
+        prog = []
+        if self.x_star is None:
+            e = x
+        else:
+            e = self._scr(1, b)
+            prog.append((np.subtract, (x, self._cut(self.x_star, b), e)))
+        g = self._scr(2, b)
+        prog.append((_rowdot, (e, e, st[0])))
+        prog.append((np.multiply, (self._cut(self.lam, b), e, g)))
+        prog.append((_rowdot, (e, g, st[1])))
+        prog.append((_rowdot, (g, g, st[2])))
+        return prog
 
     #: the record sums go into ``self.stage`` (``<e, e>``, ``<e, g>``, ``<g, g>``)
     direct = False
@@ -569,45 +568,35 @@ class TorchInPlaceStepper(InPlaceStepper):
                 prog.append(partial(out.add_, self._cut(k.affine[i], b)))
         return prog + copies
 
-    def record_prog(self, buf: int) -> list:
-        hit = self._rec_progs.get(buf)
-        if hit is not None:
-            return hit
+    def _record_block(self, b: Any, x: Any, st: list) -> list:
         from functools import partial
 
         torch = self.torch
-        progs = []
-        for b in self.blocks:
-            sl = self._blk(b)
-            x = self.bufs[buf][sl]
-            st = [self.stage[q][sl] for q in range(3)]
-            prog = []
-            if self.x_star is None:
-                e = x
-            else:
-                e = self._scr(1, b)
-                prog.append(partial(torch.sub, x, self._cut(self.x_star, b), out=e))
-            # h = sqrt(lambda) e and g = sqrt(lambda) h = lambda e: then <e, e>, <e, g> = ||h||^2 and
-            # <g, g> are three squared norms (vector_norm: one read per array, ~4x faster than einsum
-            # on torch CPU, see BENCHMARKS.md)
-            # (one run per problem, N = 1: einsum's <e, g> is as fast as the extra product: g = lambda e)
-            g = self._scr(2, b)
-            if b.n.stop - b.n.start == 1:
-                prog.append(partial(torch.mul, self._cut(self.lam, b), e, out=g))
-                norms = ((0, e), (2, g))
-                prog.append(partial(_einsum_into, torch, e, g, st[1]))
-            else:
-                h = self._scr(3, b)
-                sl_ = self._cut(self.sqrt_lam, b)
-                prog.append(partial(torch.mul, sl_, e, out=h))
-                prog.append(partial(torch.mul, sl_, h, out=g))
-                norms = ((0, e), (1, h), (2, g))
-            for q, u in norms:
-                prog.append(partial(torch.linalg.vector_norm, u, dim=-1, out=st[q]))
-                prog.append(st[q].square_)
-            progs.append(prog)
-        self._rec_progs[buf] = progs
-        return progs
+        prog = []
+        if self.x_star is None:
+            e = x
+        else:
+            e = self._scr(1, b)
+            prog.append(partial(torch.sub, x, self._cut(self.x_star, b), out=e))
+        # h = sqrt(lambda) e and g = sqrt(lambda) h = lambda e: then <e, e>, <e, g> = ||h||^2 and
+        # <g, g> are three squared norms (vector_norm: one read per array, ~4x faster than einsum
+        # on torch CPU, see BENCHMARKS.md)
+        # (one run per problem, N = 1: einsum's <e, g> is as fast as the extra product: g = lambda e)
+        g = self._scr(2, b)
+        if b.n.stop - b.n.start == 1:
+            prog.append(partial(torch.mul, self._cut(self.lam, b), e, out=g))
+            norms = ((0, e), (2, g))
+            prog.append(partial(_einsum_into, torch, e, g, st[1]))
+        else:
+            h = self._scr(3, b)
+            sl_ = self._cut(self.sqrt_lam, b)
+            prog.append(partial(torch.mul, sl_, e, out=h))
+            prog.append(partial(torch.mul, sl_, h, out=g))
+            norms = ((0, e), (1, h), (2, g))
+        for q, u in norms:
+            prog.append(partial(torch.linalg.vector_norm, u, dim=-1, out=st[q]))
+            prog.append(st[q].square_)
+        return prog
 
     direct = False
 
